@@ -1,0 +1,3 @@
+"""weave: declarative integration-as-code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""The single table of diagnostic codes. Codes are stable: never renumber, only add.
+
+Ranges: WV1xx loading, WV2xx schema, WV3xx semantics, WV4xx secrets, WV5xx planner audit,
+WV6xx transforms/tests, WV7xx contracts, WV8xx events and ownership, WV9xx runtime/apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    name: str
+    severity: str  # "error" | "warning" | "info"
+    summary: str
+
+
+_TABLE: list[CodeInfo] = [
+    # --- WV1xx: loading ---------------------------------------------------------------------
+    CodeInfo("WV101", "yaml-syntax", "error", "The file is not valid YAML."),
+    CodeInfo("WV102", "file-too-large", "error", "The file exceeds the size limit and was not parsed."),
+    CodeInfo("WV103", "binary-file", "error", "The file is not UTF-8 text."),
+    CodeInfo("WV104", "alias-bomb", "error", "YAML aliases expand beyond the limit (billion laughs)."),
+    CodeInfo("WV105", "too-deep", "error", "The document nests deeper than the limit."),
+    CodeInfo("WV106", "yaml11-boolean", "warning", "yes/no/on/off are strings in weave; quote them."),
+    CodeInfo("WV107", "yaml-date", "warning", "An unquoted date or timestamp; it is read as a string."),
+    CodeInfo("WV108", "not-a-mapping", "error", "A document must be a mapping with a `kind:`."),
+    CodeInfo("WV109", "missing-kind", "error", "A document has no `kind:`."),
+    CodeInfo("WV110", "unknown-kind", "error", "A document's `kind:` is not one weave knows."),
+    CodeInfo("WV111", "duplicate-key", "error", "A mapping repeats a key."),
+    CodeInfo("WV112", "no-specs", "error", "No spec files were found under the given paths."),
+    # --- WV2xx: schema ----------------------------------------------------------------------
+    CodeInfo("WV201", "unknown-field", "error", "A field is not part of the schema."),
+    CodeInfo("WV202", "missing-field", "error", "A required field is missing."),
+    CodeInfo("WV203", "wrong-type", "error", "A field has the wrong type."),
+    CodeInfo("WV204", "invalid-value", "error", "A field's value is not one of the allowed values."),
+    CodeInfo("WV205", "schema-violation", "error", "A value breaks another schema constraint."),
+    # --- WV3xx: semantics -------------------------------------------------------------------
+    CodeInfo("WV301", "duplicate-name", "error", "Two specs of the same kind share a name."),
+    CodeInfo("WV302", "unknown-system", "error", "An integration names a system that no spec declares."),
+    CodeInfo("WV303", "unknown-event", "error", "A spec names an event that the catalog does not declare."),
+    CodeInfo("WV304", "missing-owner", "error", "An integration or system has no owner."),
+    CodeInfo("WV305", "override-without-reason", "error", "`pattern:` overrides the planner without `pattern_reason:`."),
+    CodeInfo("WV306", "target-and-targets", "error", "Give either `target:` or `targets:`, not both."),
+    CodeInfo("WV307", "unknown-transform", "error", "A step uses a transform that transforms/ does not define."),
+    CodeInfo("WV308", "undeclared-owner", "warning", "The owner has no `kind: owner` spec, so no alert can reach it."),
+    CodeInfo("WV309", "self-integration", "error", "An integration's source is also its target."),
+    CodeInfo("WV310", "invalid-duration", "error", "A duration is not like 500ms, 30s, 5m, 2h or 1d."),
+    CodeInfo("WV311", "deliver-unknown-target", "error", "A `deliver:` entry names a system that is not a target."),
+    CodeInfo("WV312", "invalid-expression", "error", "A JMESPath expression or Jinja template does not compile."),
+    # --- WV4xx: secrets ---------------------------------------------------------------------
+    CodeInfo("WV401", "literal-secret", "error", "A secret is written as a literal value; use a reference."),
+    CodeInfo("WV402", "bad-secret-reference", "error", "A secret reference is malformed."),
+]
+
+CODES: dict[str, CodeInfo] = {info.code: info for info in _TABLE}
+if len(CODES) != len(_TABLE):  # pragma: no cover - guarded by tests as well
+    raise RuntimeError("duplicate diagnostic code in weave.codes")
