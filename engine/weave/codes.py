@@ -39,7 +39,8 @@ _TABLE: list[CodeInfo] = [
     CodeInfo("WV205", "schema-violation", "error", "A value breaks another schema constraint."),
     # --- WV3xx: semantics -------------------------------------------------------------------
     CodeInfo("WV301", "duplicate-name", "error", "Two specs of the same kind share a name."),
-    CodeInfo("WV302", "unknown-system", "error", "An integration names a system that no spec declares."),
+    CodeInfo("WV302", "unknown-system", "warning",
+             "An integration names a system that no spec declares (its API and owner cannot be checked)."),
     CodeInfo("WV303", "unknown-event", "error", "A spec names an event that the catalog does not declare."),
     CodeInfo("WV304", "missing-owner", "error", "An integration or system has no owner."),
     CodeInfo("WV305", "override-without-reason", "error", "`pattern:` overrides the planner without `pattern_reason:`."),

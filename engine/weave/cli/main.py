@@ -1,20 +1,37 @@
-"""The root `weave` command group. Each command group lives in its own module."""
+"""The root `weave` command group. Each command group lives in its own module, imported on first use."""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 from weave import __version__
 
-# (module, attribute) for every command; imported lazily so `weave --help` stays fast
-# and a broken optional group never takes the whole CLI down.
+# (module, command name): the single table of commands. Imported lazily so `weave validate` never pays
+# for the runtime's imports, and what exists never depends on what happened to be imported.
 COMMANDS: list[tuple[str, str]] = [
+    ("weave.cli.validate", "validate"),
+    ("weave.cli.schema_cmd", "schema"),
+    ("weave.cli.init_cmd", "init"),
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for _, name in COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module_name, name in COMMANDS:
+            if name == cmd_name:
+                module = importlib.import_module(module_name)
+                command: Any = getattr(module, name.replace("-", "_"), None) or getattr(module, "command")
+                return command if isinstance(command, click.Command) else None
+        return None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="weave")
 def cli() -> None:
     """weave: integration-as-code for CRM ecosystems.
@@ -27,15 +44,6 @@ def cli() -> None:
       weave serve                    # run every deployed flow
       weave demo                     # the whole example ecosystem, end to end
     """
-
-
-def _register() -> None:
-    for module_name, attr in COMMANDS:
-        module = importlib.import_module(module_name)
-        cli.add_command(getattr(module, attr))
-
-
-_register()
 
 
 def main() -> None:
