@@ -1,0 +1,52 @@
+"""PostgreSQL schema. Same tables and columns as the SQLite one; ``weave_now()`` is the server clock."""
+
+from __future__ import annotations
+
+from weave.state.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial", (
+        """CREATE OR REPLACE FUNCTION weave_now() RETURNS double precision
+           LANGUAGE sql VOLATILE AS $$ SELECT extract(epoch FROM clock_timestamp())::double precision $$""",
+        """CREATE TABLE weave_revisions (
+            id BIGINT PRIMARY KEY, specs TEXT NOT NULL, plan TEXT NOT NULL,
+            git_commit TEXT, author TEXT, message TEXT, created_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE weave_locks (
+            name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL, info TEXT NOT NULL DEFAULT '{}')""",
+        """CREATE TABLE weave_leases (
+            key TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE weave_queue (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, queue TEXT NOT NULL, payload BYTEA NOT NULL,
+            is_json SMALLINT NOT NULL, key TEXT, headers TEXT NOT NULL DEFAULT '{}',
+            enqueued_at DOUBLE PRECISION NOT NULL, visible_at DOUBLE PRECISION NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claimed_at DOUBLE PRECISION, last_error TEXT)""",
+        "CREATE INDEX weave_queue_ready ON weave_queue (queue, visible_at, id)",
+        "CREATE INDEX weave_queue_key ON weave_queue (queue, key, id)",
+        """CREATE TABLE weave_dlq (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, integration TEXT NOT NULL, payload BYTEA NOT NULL,
+            is_json SMALLINT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL, revision BIGINT,
+            source TEXT, target TEXT, key TEXT, headers TEXT NOT NULL DEFAULT '{}',
+            created_at DOUBLE PRECISION NOT NULL, replayed_at DOUBLE PRECISION)""",
+        "CREATE INDEX weave_dlq_integration ON weave_dlq (integration, id)",
+        """CREATE TABLE weave_idem (
+            scope TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, owner TEXT,
+            expires_at DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (scope, key))""",
+        """CREATE TABLE weave_cursors (
+            name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE weave_runs (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, integration TEXT NOT NULL, kind TEXT NOT NULL,
+            status TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION,
+            counts TEXT NOT NULL DEFAULT '{}', error TEXT, revision BIGINT, worker TEXT)""",
+        "CREATE INDEX weave_runs_integration ON weave_runs (integration, id)",
+        """CREATE TABLE weave_delivery (
+            integration TEXT NOT NULL, bucket BIGINT NOT NULL, delivered BIGINT NOT NULL,
+            failed BIGINT NOT NULL, latency_sum DOUBLE PRECISION NOT NULL, latency_max DOUBLE PRECISION,
+            last_success_at DOUBLE PRECISION, last_failure_at DOUBLE PRECISION,
+            PRIMARY KEY (integration, bucket))""",
+        """CREATE TABLE weave_api_keys (
+            key_id TEXT PRIMARY KEY, consumer TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+            scopes TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, revoked_at DOUBLE PRECISION)""",
+    )),
+)

@@ -1,0 +1,51 @@
+"""SQLite schema. Times are REAL epoch seconds; JSON is TEXT written by orjson; payloads are BLOBs.
+
+AUTOINCREMENT keeps ids of acked queue items from ever being reused.
+"""
+
+from __future__ import annotations
+
+from weave.state.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial", (
+        """CREATE TABLE weave_revisions (
+            id INTEGER PRIMARY KEY, specs TEXT NOT NULL, plan TEXT NOT NULL,
+            git_commit TEXT, author TEXT, message TEXT, created_at REAL NOT NULL)""",
+        """CREATE TABLE weave_locks (
+            name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at REAL NOT NULL,
+            expires_at REAL NOT NULL, info TEXT NOT NULL DEFAULT '{}')""",
+        """CREATE TABLE weave_leases (
+            key TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at REAL NOT NULL, expires_at REAL NOT NULL)""",
+        """CREATE TABLE weave_queue (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, payload BLOB NOT NULL,
+            is_json INTEGER NOT NULL, key TEXT, headers TEXT NOT NULL DEFAULT '{}',
+            enqueued_at REAL NOT NULL, visible_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_by TEXT, claimed_at REAL, last_error TEXT)""",
+        "CREATE INDEX weave_queue_ready ON weave_queue (queue, visible_at, id)",
+        "CREATE INDEX weave_queue_key ON weave_queue (queue, key, id)",
+        """CREATE TABLE weave_dlq (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, payload BLOB NOT NULL,
+            is_json INTEGER NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL, revision INTEGER,
+            source TEXT, target TEXT, key TEXT, headers TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL, replayed_at REAL)""",
+        "CREATE INDEX weave_dlq_integration ON weave_dlq (integration, id)",
+        """CREATE TABLE weave_idem (
+            scope TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, owner TEXT, expires_at REAL,
+            created_at REAL NOT NULL, PRIMARY KEY (scope, key))""",
+        """CREATE TABLE weave_cursors (
+            name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL)""",
+        """CREATE TABLE weave_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, kind TEXT NOT NULL,
+            status TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL, counts TEXT NOT NULL DEFAULT '{}',
+            error TEXT, revision INTEGER, worker TEXT)""",
+        "CREATE INDEX weave_runs_integration ON weave_runs (integration, id)",
+        """CREATE TABLE weave_delivery (
+            integration TEXT NOT NULL, bucket INTEGER NOT NULL, delivered INTEGER NOT NULL,
+            failed INTEGER NOT NULL, latency_sum REAL NOT NULL, latency_max REAL,
+            last_success_at REAL, last_failure_at REAL, PRIMARY KEY (integration, bucket))""",
+        """CREATE TABLE weave_api_keys (
+            key_id TEXT PRIMARY KEY, consumer TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+            scopes TEXT NOT NULL, created_at REAL NOT NULL, revoked_at REAL)""",
+    )),
+)
