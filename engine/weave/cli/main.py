@@ -26,7 +26,7 @@ class LazyGroup(click.Group):
         for module_name, name in COMMANDS:
             if name == cmd_name:
                 module = importlib.import_module(module_name)
-                command: Any = getattr(module, name.replace("-", "_"), None) or getattr(module, "command")
+                command: Any = getattr(module, name.replace("-", "_"), None) or module.command
                 return command if isinstance(command, click.Command) else None
         return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import jsonschema
@@ -15,7 +15,7 @@ from weave.spec.schema.common import DURATION_PATTERN, SECRET_REF_PATTERN
 from weave.spec.yamlload import Document
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator_for(kind: str) -> jsonschema.Draft202012Validator:
     """Compiled once per kind: validation of 1,000 specs must stay well under 2 s."""
     return jsonschema.Draft202012Validator(schema_for_kind(kind))

@@ -192,7 +192,6 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 def load_file(path: Path, display: str | None = None) -> tuple[list[Document], list[Diagnostic]]:
     """Load every document in a YAML file. Never raises for bad content: returns diagnostics."""
     name = display or str(path)
-    diagnostics: list[Diagnostic] = []
     try:
         size = path.stat().st_size
     except OSError as exc:

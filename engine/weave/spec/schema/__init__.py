@@ -7,7 +7,7 @@ checks that the shipped files in `schema/` equal what the code builds.
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from weave.spec.schema import batch, common, connectors, core, gateway, runtime, steps
@@ -96,7 +96,7 @@ def _build() -> dict[str, dict[str, Any]]:
     # The umbrella schema: dispatch on `kind`, for editors (yaml-language-server modelines point here).
     all_kinds = {f"kind_{k}": v for k, v in kinds.items()}
     dispatch = [
-        {"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]}, "then": {"$ref": f"#/$defs/kind_{k}"}}
+        {"if": {"properties": {"kind": {"const": k, "description": f"Selects the {k} schema."}}, "required": ["kind"]}, "then": {"$ref": f"#/$defs/kind_{k}"}}
         for k in kinds
     ]
     umbrella: dict[str, Any] = {
@@ -119,6 +119,6 @@ def build_schemas() -> dict[str, dict[str, Any]]:
     return copy.deepcopy(_build())
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_for_kind(kind: str) -> dict[str, Any]:
     return _build()[f"{kind}.schema.json"]

@@ -1,0 +1,3 @@
+from weave.cli import main
+
+main()
