@@ -1,0 +1,270 @@
+"""`BatchJob`: extract → transform → load in chunks, with checkpoints, resume, leases and reconciliation.
+
+A run:
+1. refuses to start inside a peak window of the source or the target unless `force=True`;
+2. takes the job's lease (when a `Lease` is given) and renews it in the background;
+3. loads the checkpoint from the target (database targets) or the checkpoint store (others). If the previous
+   run did not finish, this run *resumes* it: same run id, same lower bound, extract position of the last
+   committed chunk, counts so far;
+4. streams pages from the source (a bounded queue: memory stays flat), groups them into chunks of at least
+   `chunk_size` records, filters records at or below the committed cursor, transforms them, sends rejected
+   records to the dead-letter hook, and hands the rows plus the next checkpoint to the target, which commits
+   both together (or the checkpoint strictly after the rows);
+5. reconciles: rows acknowledged = rows transformed, records extracted = the total the source announced
+   (when it announced one). A mismatch fails the run loudly and leaves the cursor where it was;
+6. finishes: commits the new cursor (the highest key seen) and records the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from weave.etl._chunk import as_transform, process
+from weave.etl._cursor import CursorSpec
+from weave.etl._errors import LeaseLostError, PeakHoursError, ReconciliationError
+from weave.etl._schedule import OperatingWindows
+from weave.etl._types import (
+    Checkpoint,
+    Counts,
+    DeadLetterHook,
+    DriftEvent,
+    DriftHook,
+    ExtractRequest,
+    Lease,
+    Page,
+    ProgressHook,
+    RunRecorder,
+    RunResult,
+    Source,
+    Target,
+)
+
+END = {"__end__": True}
+
+
+async def _call(hook: Callable[..., Any] | None, *args: Any) -> None:
+    if hook is None:
+        return
+    result = hook(*args)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class BatchJob:
+    """One batch integration. See the module docstring for what a run does."""
+
+    name: str
+    source: Source
+    target: Target
+    transform: Any = None  # callable(record) -> dict | list[dict] | None, or a Pipeline with .run
+    cursor: CursorSpec | None = None
+    chunk_size: int = 10_000
+    windows: OperatingWindows = field(default_factory=OperatingWindows)
+    lease: Lease | None = None
+    lease_ttl_s: float = 60.0
+    on_chunk: ProgressHook | None = None  # (rows extracted so far, announced total or None)
+    on_reject: DeadLetterHook | None = None  # (list[Rejected]) before the chunk commits: at least once
+    on_drift: DriftHook | None = None
+    recorder: RunRecorder | None = None
+    verify_total: bool = True
+    prefetch: int = 4  # pages read ahead of the loader
+    clock: Callable[[], datetime] = _now
+
+    async def run(
+        self, *, force: bool = False, full_refresh: bool = False, since: Any = None,
+    ) -> RunResult:
+        now = self.clock()
+        if not force:
+            peak = self.windows.blocking(now)
+            if peak is not None:
+                raise PeakHoursError(peak.system or "a system", peak.describe(), self.windows.next_allowed(now))
+        renewer: asyncio.Task[None] | None = None
+        lost = asyncio.Event()
+        if self.lease is not None:
+            if not await self.lease.acquire(self.name, self.lease_ttl_s):
+                raise LeaseLostError(f"job {self.name} is running on another worker (lease held)")
+            renewer = asyncio.create_task(self._renew(lost))
+        try:
+            return await self._run(now, force, full_refresh, since, lost)
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+            if self.lease is not None:
+                with contextlib.suppress(Exception):
+                    await self.lease.release(self.name)
+
+    async def _renew(self, lost: asyncio.Event) -> None:
+        assert self.lease is not None
+        while True:
+            await asyncio.sleep(self.lease_ttl_s / 3)
+            try:
+                ok = await self.lease.renew(self.name, self.lease_ttl_s)
+            except Exception:  # a blip in the lease store: try again on the next tick
+                continue
+            if not ok:
+                lost.set()
+                return
+
+    def _start(self, stored: Checkpoint | None, full_refresh: bool, since: Any) -> tuple[Checkpoint, bool]:
+        cp = stored or Checkpoint(job=self.name)
+        if cp.run_id is not None and not full_refresh and since is None:
+            return cp, True
+        committed = None if (full_refresh or since is not None) else cp.cursor
+        lower: list[Any] | None = None
+        if self.cursor is not None:
+            if since is not None:
+                lower = [since, None]
+            else:
+                bound = self.cursor.lower_bound(committed)
+                tie = committed[1] if committed and len(committed) > 1 and not self.cursor.lag_s else None
+                lower = [bound, tie]
+        fresh = Checkpoint(
+            job=self.name, cursor=committed, run_id=uuid.uuid4().hex[:16], position=None, lower=lower,
+            pending=None, counts=Counts(), chunks=0,
+        )
+        return fresh, False
+
+    async def _chunks(self, request: ExtractRequest) -> AsyncIterator[tuple[list[dict[str, Any]], Any, int | None]]:
+        """(records, position after them, announced total) per chunk; pages are read ahead in a task."""
+        queue: asyncio.Queue[Page | BaseException | None] = asyncio.Queue(maxsize=max(1, self.prefetch))
+
+        async def produce() -> None:
+            try:
+                async for page in self.source.pages(request):
+                    await queue.put(page)
+                await queue.put(None)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                await queue.put(exc)
+
+        task = asyncio.create_task(produce())
+        try:
+            buf: list[dict[str, Any]] = []
+            total: int | None = None
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if item is None:
+                    yield buf, END, total
+                    return
+                if item.total is not None:
+                    total = item.total
+                buf.extend(item.records)
+                if item.position is None:
+                    yield buf, END, total
+                    return
+                if len(buf) >= self.chunk_size:
+                    yield buf, item.position, total
+                    buf = []
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _run(
+        self, started: datetime, force: bool, full_refresh: bool, since: Any, lost: asyncio.Event,
+    ) -> RunResult:
+        t0 = time.perf_counter()
+        drift: list[DriftEvent] = []
+        cp = Checkpoint(job=self.name)
+        resumed = False
+        error: BaseException | None = None
+        final_cursor: list[Any] | None = None
+        try:
+            stored = await self.target.open(self.name)
+            cp, resumed = self._start(stored, full_refresh, since)
+            skip_upto = None
+            if self.cursor is not None and not self.cursor.lag_s:
+                skip_upto = self.cursor.loaded(cp.cursor)
+            transform = as_transform(self.transform)
+            total: int | None = cp.extra.get("total")
+            if cp.position != END:
+                lower = cp.lower or [None, None]
+                request = ExtractRequest(cp.position, lower[0], lower[1])
+                async for records, position, announced in self._chunks(request):
+                    if announced is not None:
+                        total = announced
+                    chunk_no = cp.chunks + 1
+                    res = process(records, chunk=chunk_no, cursor=self.cursor, skip_upto=skip_upto,
+                                  transform=transform)
+                    pending = cp.pending
+                    if res.max_key is not None:
+                        current = self.cursor.loaded(pending) if (self.cursor and pending) else None
+                        if current is None or res.max_key > current:
+                            pending = res.max_raw
+                    counts = cp.counts.plus(replace(res.counts, loaded=len(res.rows)))
+                    extra = {**cp.extra, "total": total} if total is not None else cp.extra
+                    nxt = replace(cp, position=position, pending=pending, counts=counts, chunks=chunk_no, extra=extra)
+                    if res.rejected:
+                        await _call(self.on_reject, res.rejected)
+                    if lost.is_set():
+                        raise LeaseLostError(f"job {self.name} lost its lease; stopped before chunk {chunk_no}")
+                    ack = await self.target.write(res.rows, nxt)
+                    if ack.rows != len(res.rows):
+                        raise ReconciliationError(
+                            f"chunk {chunk_no}: target acknowledged {ack.rows} of {len(res.rows)} rows", counts
+                        )
+                    for event in ack.drift:
+                        drift.append(event)
+                        await _call(self.on_drift, event)
+                    cp = nxt
+                    await _call(self.on_chunk, cp.counts.extracted, total)
+            self._reconcile(cp.counts, total if self.verify_total else None)
+            final_cursor = cp.pending if cp.pending is not None else cp.cursor
+            if self.cursor is not None and cp.cursor and cp.pending:
+                a, b = self.cursor.loaded(cp.cursor), self.cursor.loaded(cp.pending)
+                final_cursor = cp.pending if (a is None or (b is not None and b > a)) else cp.cursor
+            done = Checkpoint(job=self.name, cursor=final_cursor)
+            await self.target.finish(done)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            result = RunResult(
+                job=self.name, run_id=cp.run_id or "", status="failed" if error else "succeeded",
+                counts=cp.counts, started_at=started.isoformat(), finished_at=self.clock().isoformat(),
+                duration_s=time.perf_counter() - t0, chunks=cp.chunks, resumed=resumed,
+                cursor=cp.cursor if error else final_cursor, drift=tuple(drift),
+                error=None if error is None else f"{type(error).__name__}: {error}", forced=force,
+            )
+            with contextlib.suppress(Exception):
+                await self.target.aclose()
+            if self.recorder is not None and not isinstance(error, asyncio.CancelledError):
+                await self.recorder.record(result)
+        return result
+
+    @staticmethod
+    def _reconcile(counts: Counts, announced: int | None) -> None:
+        if counts.loaded != counts.transformed:
+            raise ReconciliationError(
+                f"loaded {counts.loaded} rows but transformed {counts.transformed}", counts
+            )
+        if announced is not None and counts.extracted != announced:
+            raise ReconciliationError(
+                f"extracted {counts.extracted} records but the source announced {announced}", counts
+            )
+
+
+class MemoryRunRecorder:
+    """Keeps run results in a list (tests, `weave run` without a state store)."""
+
+    def __init__(self) -> None:
+        self.runs: list[RunResult] = []
+
+    async def record(self, result: RunResult) -> None:
+        self.runs.append(result)
