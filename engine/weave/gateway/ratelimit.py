@@ -1,0 +1,174 @@
+"""Rate limits as token buckets: in-process for one worker, Redis (one atomic Lua script) across workers.
+
+A request may be subject to several buckets at once (the consumer's own limit and the route's
+limit for that consumer). They are checked and charged all-or-nothing: a request refused by one
+bucket takes no token from the others. The Redis script reads the clock with `TIME` inside the
+script, so workers with skewed clocks cannot over-admit, and never does read-then-write across
+round trips (the race behind Kong/kong#11846).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from weave.gateway.config import RateLimit
+
+log = logging.getLogger("weave.gateway")
+
+Bucket = tuple[str, RateLimit]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # seconds until the tightest bucket is full again
+    retry_after: int  # seconds until a refused request could pass (0 when allowed)
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        out = [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset).encode()),
+        ]
+        if not self.allowed:
+            out.append((b"retry-after", str(self.retry_after).encode()))
+        return out
+
+
+def _decide(buckets: list[Bucket], tokens: list[float], allowed: bool) -> Decision:
+    """The headers come from the bucket with the fewest tokens left."""
+    index = min(range(len(buckets)), key=lambda i: tokens[i])
+    limit = buckets[index][1]
+    left = tokens[index]
+    reset = math.ceil(max(0.0, limit.requests - left) / limit.rate)
+    retry = 0
+    if not allowed:
+        worst = max(max(0.0, 1.0 - tokens[i]) / buckets[i][1].rate for i in range(len(buckets)))
+        retry = max(1, math.ceil(worst))
+    return Decision(allowed, limit.requests, max(0, math.floor(left)), reset, retry)
+
+
+class Limiter(Protocol):
+    async def hit(self, buckets: list[Bucket]) -> Decision: ...
+    async def close(self) -> None: ...
+
+
+class MemoryLimiter:
+    """Token buckets in this process (one uvicorn worker)."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.clock = clock
+        self._state: dict[str, list[float]] = {}
+
+    async def hit(self, buckets: list[Bucket]) -> Decision:
+        now = self.clock()
+        states = []
+        tokens = []
+        for key, limit in buckets:
+            state = self._state.get(key)
+            if state is None:
+                state = self._state[key] = [float(limit.requests), now]
+            elif now > state[1]:
+                state[0] = min(float(limit.requests), state[0] + (now - state[1]) * limit.rate)
+                state[1] = now
+            states.append(state)
+            tokens.append(state[0])
+        allowed = all(t >= 1.0 for t in tokens)
+        if allowed:
+            for i, state in enumerate(states):
+                state[0] -= 1.0
+                tokens[i] = state[0]
+        return _decide(buckets, tokens, allowed)
+
+    async def close(self) -> None:
+        self._state.clear()
+
+
+LUA_TOKEN_BUCKETS = """
+local n = #KEYS
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tokens = {}
+local ok = 1
+for i = 1, n do
+  local cap = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local v = redis.call('HMGET', KEYS[i], 't', 'ts')
+  local tk = tonumber(v[1])
+  local ts = tonumber(v[2])
+  if tk == nil or ts == nil then
+    tk = cap
+  elseif now > ts then
+    tk = math.min(cap, tk + (now - ts) * rate)
+  end
+  tokens[i] = tk
+  if tk < 1 then ok = 0 end
+end
+local out = {ok}
+for i = 1, n do
+  local cap = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local tk = tokens[i]
+  if ok == 1 then tk = tk - 1 end
+  redis.call('HSET', KEYS[i], 't', tostring(tk), 'ts', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(cap / rate * 1000) + 1000)
+  out[#out + 1] = tostring(tk)
+end
+return out
+"""
+
+
+class RedisLimiter:
+    """Token buckets shared by every worker through Redis: one EVALSHA per request."""
+
+    def __init__(self, url: str, prefix: str = "weave:gw:rl:", fail_open: bool = True) -> None:
+        import redis.asyncio as redis_asyncio  # the redis extra; only needed when configured
+
+        self._redis = redis_asyncio.Redis.from_url(url)
+        self.prefix = prefix
+        self.fail_open = fail_open
+        self._sha: str | None = None
+        self._warned = False
+
+    async def _evalsha(self, keys: list[str], args: list[str]) -> Any:
+        from redis.exceptions import NoScriptError
+
+        if self._sha is None:
+            self._sha = await self._redis.script_load(LUA_TOKEN_BUCKETS)
+        try:
+            return await self._redis.evalsha(self._sha, len(keys), *keys, *args)
+        except NoScriptError:  # Redis restarted or SCRIPT FLUSH: load again once
+            self._sha = await self._redis.script_load(LUA_TOKEN_BUCKETS)
+            return await self._redis.evalsha(self._sha, len(keys), *keys, *args)
+
+    async def hit(self, buckets: list[Bucket]) -> Decision:
+        keys = [self.prefix + key for key, _ in buckets]
+        args: list[str] = []
+        for _, limit in buckets:
+            args += (str(limit.requests), repr(limit.rate))
+        try:
+            result = await self._evalsha(keys, args)
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: degrade as configured
+            from redis.exceptions import RedisError
+
+            if not isinstance(exc, RedisError | OSError):
+                raise
+            if not self._warned:
+                log.warning("rate limiter: Redis unavailable (%s); %s", type(exc).__name__,
+                            "admitting requests" if self.fail_open else "refusing requests")
+                self._warned = True
+            tokens = [float(limit.requests) for _, limit in buckets]
+            return _decide(buckets, tokens, self.fail_open)
+        self._warned = False
+        allowed = int(result[0]) == 1
+        tokens = [float(v) for v in result[1:]]
+        return _decide(buckets, tokens, allowed)
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,61 @@
+"""Serving the gateway with uvicorn (httptools parser, uvloop when present).
+
+- `serve(app, host, port)`: run one worker in this process (async).
+- `app_from_env()`: an app factory for `uvicorn --factory --workers N`, reading the JSON file named
+  by `WEAVE_GATEWAY_CONFIG` (`{"integrations": [...], "consumers": [...], "systems": {...},
+  "settings": {...}, "keys": "path/to/keys.sqlite" | "state:<url>"}`). Each worker builds its own
+  app; with `settings.redis_url` set, rate limits are shared by every worker through Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from weave.gateway.adapter import gateway_config_from_specs
+from weave.gateway.app import GatewayApp
+from weave.gateway.keys import KeyStore, MemoryKeyStore, SqliteKeyStore
+
+
+def uvicorn_config(app: Any, host: str = "127.0.0.1", port: int = 8080, **extra: Any) -> Any:
+    import uvicorn
+
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        loop = "asyncio"
+    options: dict[str, Any] = {"host": host, "port": port, "http": "httptools", "loop": loop, "lifespan": "on",
+                               "access_log": False, "log_level": "warning", "server_header": False,
+                               "timeout_keep_alive": 30}
+    options.update(extra)
+    return uvicorn.Config(app, **options)
+
+
+async def serve(app: GatewayApp, host: str = "127.0.0.1", port: int = 8080, **extra: Any) -> None:
+    import uvicorn
+
+    await uvicorn.Server(uvicorn_config(app, host, port, **extra)).serve()
+
+
+def keystore_from(spec: str | None) -> KeyStore:
+    if not spec:
+        return MemoryKeyStore()
+    return SqliteKeyStore(spec)
+
+
+def app_from_file(path: str | Path) -> GatewayApp:
+    data = json.loads(Path(path).read_text())
+    config = gateway_config_from_specs(data.get("integrations", []), data.get("consumers", []),
+                                       data.get("systems", {}), data.get("settings"))
+    return GatewayApp(config, keys=keystore_from(data.get("keys")))
+
+
+def app_from_env() -> GatewayApp:
+    path = os.environ.get("WEAVE_GATEWAY_CONFIG")
+    if not path:
+        raise RuntimeError("WEAVE_GATEWAY_CONFIG must name the gateway's JSON config file")
+    return app_from_file(path)

@@ -1,0 +1,74 @@
+"""Gateway test fixtures: real uvicorn servers (httptools) on free loopback ports, in threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from weave.gateway import GatewayApp, GatewayConfig, MemoryKeyStore, create_key
+from weave.sandbox.services import free_port
+
+from .upstream_app import app as upstream_asgi
+
+
+class ServerThread:
+    """uvicorn serving `app` on 127.0.0.1:<free port> in a background thread with its own loop."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, http="httptools", loop="asyncio",
+                                lifespan="on", access_log=False, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self.server.serve())
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def run(self, coro: Any, timeout: float = 10.0) -> Any:
+        """Run a coroutine on the server's loop (e.g. to create a key in its store)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[ServerThread]:
+    with ServerThread(upstream_asgi) as server:
+        yield server
+
+
+class Gateway:
+    def __init__(self, app: GatewayApp, server: ServerThread) -> None:
+        self.app = app
+        self.server = server
+        self.url = server.url
+
+    def new_key(self, consumer: str) -> str:
+        key, _ = self.server.run(create_key(self.app.keys, consumer))
+        return str(key)
+
+
+def start_gateway(config: GatewayConfig, **kwargs: Any) -> tuple[GatewayApp, ServerThread]:
+    app = GatewayApp(config, keys=kwargs.pop("keys", MemoryKeyStore()), **kwargs)
+    return app, ServerThread(app)
