@@ -119,7 +119,11 @@ class Generator:
 
     def _fold(self, node: dict[str, Any], x: str) -> str:
         for child in node["children"]:
-            x = self.gen(child, x)
+            if _ignores_input(child) and not _NAME.match(x):
+                # `a.b | `1``: the left side still runs (it may raise), its value is unused
+                x = f"({self.gen(child, x)} if {x} is not _U else None)"
+            else:
+                x = self.gen(child, x)
         return x
 
     n_subexpression = _fold
@@ -198,7 +202,7 @@ class Generator:
         def build(name_: str) -> str:
             return f"{site_name}({', '.join(self.gen(c, name_) for c in children)})"
 
-        uses = sum(1 for c in children if c["type"] not in ("literal", "expref"))
+        uses = sum(1 for c in children if not _ignores_input(c))
         return self.named(x, build) if uses > 1 else build(x)
 
     def _inline_join(
@@ -352,6 +356,19 @@ def generate(tree: dict[str, Any], expression: str, functions: Functions) -> tup
     else:
         gen.defs.append("search = _safe\n")
     return "\n".join(gen.defs), ns
+
+
+def _ignores_input(node: dict[str, Any]) -> bool:
+    """True when a node's value does not depend on (and does not evaluate) its input."""
+    kind = node["type"]
+    if kind in ("literal", "expref"):
+        return True
+    if kind in ("function_expression", "comparator", "or_expression", "and_expression", "not_expression"):
+        return all(_ignores_input(c) for c in node["children"])
+    if kind in ("subexpression", "index_expression", "pipe", "projection", "value_projection",
+                "filter_projection", "flatten"):
+        return _ignores_input(node["children"][0])
+    return False
 
 
 def _starts_with_field(node: dict[str, Any]) -> bool:

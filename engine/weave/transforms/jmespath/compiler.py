@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +24,9 @@ class CompiledExpression:
     def __init__(self, expression: str, source: str, namespace: dict[str, Any]) -> None:
         self.expression = expression
         self.source = source
-        code = builtins.compile(source, f"<jmespath {expression[:60]!r}>", "exec")
+        with warnings.catch_warnings():  # e.g. `null`[0] compiles to None[0]: guarded, never run
+            warnings.simplefilter("ignore", SyntaxWarning)
+            code = builtins.compile(source, f"<jmespath {expression[:60]!r}>", "exec")
         namespace["_fallback"] = make_fallback(namespace, self)
         exec(code, namespace)
         self.search = namespace["search"]

@@ -26,10 +26,11 @@ class SearchErrorMixin(Exception):
 
     expression: str
     position: int
+    reason: str
 
-    def __str__(self) -> str:
-        base = type(self).__mro__[1].__str__(self)
-        return f'{base} (in expression "{self.expression}" at column {self.position})'
+
+def _positioned_str(self: Any) -> str:
+    return f'{self.reason} (in expression "{self.expression}" at column {self.position})'
 
 
 _SUBCLASSES: dict[type, type] = {}
@@ -42,11 +43,12 @@ def positioned(exc: BaseException, expression: str, position: int) -> BaseExcept
     cls = type(exc)
     sub = _SUBCLASSES.get(cls)
     if sub is None:
-        sub = type(cls.__name__, (cls, SearchErrorMixin), {"__module__": __name__})
+        sub = type(cls.__name__, (cls, SearchErrorMixin), {"__module__": __name__, "__str__": _positioned_str})
         _SUBCLASSES[cls] = sub
     new = sub.__new__(sub)
     new.__dict__.update(getattr(exc, "__dict__", {}))
     new.args = exc.args
+    new.reason = str(exc)
     new.expression = expression
     new.position = position
     new.__cause__ = exc.__cause__
