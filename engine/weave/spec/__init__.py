@@ -1,6 +1,6 @@
 """The spec language: loading with positions, JSON Schemas, typed models and semantic checks."""
 
-from weave.spec.loader import LoadResult, discover, load_project
+from weave.spec.loader import LoadResult, discover, load_project, load_sources
 from weave.spec.model import Consumer, Event, Integration, Location, Owner, Project, Spec, System
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "System",
     "discover",
     "load_project",
+    "load_sources",
 ]

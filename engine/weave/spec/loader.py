@@ -13,7 +13,7 @@ from weave.spec.checks import CheckContext, run_checks
 from weave.spec.model import MODEL_BY_KIND, Project
 from weave.spec.schema import KINDS
 from weave.spec.schemacheck import check_document
-from weave.spec.yamlload import Document, load_file
+from weave.spec.yamlload import MAX_FILE_BYTES, Document, load_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 CONFIG_FILE = "weave.toml"
@@ -112,21 +112,51 @@ def load_project(
     settings = read_settings(root)
     files = discover(path_list)
     if include_transforms and root is not None and (root / "transforms").is_dir():
-        extra = [p for p in discover([root / "transforms"]) if p.resolve() not in {f.resolve() for f in files}]
-        files += extra
-    project = Project(root=str(root) if root else None, settings=settings)
-    result = LoadResult(project=project)
+        known = {f.resolve() for f in files}
+        files += [p for p in discover([root / "transforms"]) if p.resolve() not in known]
     if not files:
         where = ", ".join(map(str, path_list)) or "."
+        result = LoadResult(project=Project(root=str(root) if root else None, settings=settings))
         result.diagnostics.append(make("WV112", f"no spec files (*.yaml, *.yml) found under {where}", where, 1, 1,
                                        hint="point weave at the directory that holds your specs"))
         return result
-    ctx = CheckContext(strict_owners=bool(strict_owners if strict_owners is not None
-                                          else settings.get("ownership", {}).get("strict", False)))
+    sources: list[tuple[str, bytes | list[Diagnostic]]] = []
     for path in files:
         display = _display(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                sources.append((display, [make("WV102", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}",
+                                               display, 1, 1, hint="split it into several spec files")]))
+                continue
+            sources.append((display, path.read_bytes()))
+        except OSError as exc:
+            sources.append((display, [make("WV101", f"cannot read file: {exc.strerror}", display, 1, 1,
+                                           hint="check the file's permissions")]))
+    return _build(sources, root=str(root) if root else None, settings=settings, strict_owners=strict_owners)
+
+
+def load_sources(files: dict[str, str], *, root: str | None = None, settings: dict[str, Any] | None = None,
+                 strict_owners: bool | None = None) -> LoadResult:
+    """Load a project from in-memory file texts (a deployed revision's snapshot), positions intact."""
+    sources: list[tuple[str, bytes | list[Diagnostic]]] = [
+        (name, text.encode()) for name, text in sorted(files.items()) if name.endswith(SPEC_SUFFIXES)
+    ]
+    return _build(sources, root=root, settings=settings or {}, strict_owners=strict_owners)
+
+
+def _build(sources: list[tuple[str, bytes | list[Diagnostic]]], *, root: str | None, settings: dict[str, Any],
+           strict_owners: bool | None) -> LoadResult:
+    project = Project(root=root, settings=settings)
+    result = LoadResult(project=project)
+    ctx = CheckContext(strict_owners=bool(strict_owners if strict_owners is not None
+                                          else settings.get("ownership", {}).get("strict", False)))
+    for display, content in sources:
         project.files.append(display)
-        documents, diags = load_file(path, display)
+        if isinstance(content, list):
+            result.diagnostics.extend(content)
+            continue
+        documents, diags = load_text(content, display)
         result.diagnostics.extend(diags)
         for doc in documents:
             result.documents.append(doc)
