@@ -15,6 +15,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("weave.cli.validate", "validate"),
     ("weave.cli.schema_cmd", "schema"),
     ("weave.cli.init_cmd", "init"),
+    ("weave.cli.gateway_cmd", "gateway"),
+    ("weave.cli.keys_cmd", "keys"),
 ]
 
 
