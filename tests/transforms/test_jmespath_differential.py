@@ -99,3 +99,9 @@ def test_strict_equality_is_reference_behaviour() -> None:
     assert wj.search("a != `1`", {"a": True}) is True
     assert wj.search("a == `1`", {"a": 1.0}) is True
     assert wj.search("a[?@ == `true`]", {"a": [1, True, 0, False]}) == [True]
+
+
+def test_regressions_found_by_the_differential_test() -> None:
+    check("not_null(({a: a, b: a}), ({a: a, b: a}))", None)
+    check("abs(a) | `1`[].b", None)
+    check("*[?[0] == `0`]", {"a": [0], "b": [[0]]})

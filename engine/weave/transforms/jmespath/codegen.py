@@ -268,7 +268,11 @@ class Generator:
         first, t = self.bind(x)
         known = t in self.nonnull
         self.nonnull.add(t)
-        body = render(t)
+        try:
+            body = render(t)
+        finally:
+            if not known:
+                self.nonnull.discard(t)
         if known:
             return body
         return f"(None if {first} is None else {body})"
