@@ -52,7 +52,7 @@ class SubscriberStats:
     retried: int = 0
     dead_lettered: int = 0
     duplicates: int = 0
-    deferred: int = 0  # idempotency key busy at another worker: handed back for later
+    deferred: int = 0  # times an idempotency key was busy at another worker (we waited)
     dead_letter_failures: int = 0
     ack_failures: int = 0
 
@@ -160,15 +160,10 @@ class Subscriber:
         key = self.idempotency_key(message) if self.idempotency is not None else None
         token = f"{self.sub.consumer}:{message.id}"
         if key is not None and self.idempotency is not None:
-            claim = await self.idempotency.claim(key, token, self.claim_ttl_s)
+            claim = await self._claim(self.idempotency, key, token)
             if claim is Claim.DONE:
                 self.stats.duplicates += 1
                 self._ack(message)
-                return
-            if claim is Claim.BUSY:
-                self.stats.deferred += 1
-                self._active.pop(message.id, None)
-                await self.sub.nack([message.id], delay_ms=int(self.claim_ttl_s * 1000))
                 return
         attempt = message.delivery_count
         while True:
@@ -189,6 +184,18 @@ class Subscriber:
             self.stats.handled += 1
             self._ack(message)
             return
+
+    async def _claim(self, store: IdempotencyStore, key: str, token: str) -> Claim:
+        """ACQUIRED or DONE. While another worker holds the key, keep the message (the heartbeat keeps it
+        ours) and ask again: the holder completes, releases, or dies and its claim expires."""
+        delay = 0.02
+        while True:
+            claim = await store.claim(key, token, self.claim_ttl_s)
+            if claim is not Claim.BUSY:
+                return claim
+            self.stats.deferred += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     async def _dead_letter(self, message: Message, error: BaseException) -> None:
         try:
