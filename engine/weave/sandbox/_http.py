@@ -9,7 +9,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -184,3 +184,28 @@ def utc_now_iso() -> str:
 
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def normalise_instant(value: str, name: str = "timestamp") -> str:
+    """Any ISO 8601 instant with a zone, in the services' fixed-width UTC form; 400 otherwise."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise HttpError(400, "invalid_parameter", f"{name} must be an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise HttpError(400, "invalid_parameter", f"{name} needs a time zone (e.g. Z)")
+    return moment.astimezone(UTC).strftime(ISO_FORMAT)
+
+
+class MonotonicClock:
+    """Strictly increasing `updated_at` stamps, so cursors over (updated_at, id) never skip a change."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def next(self) -> str:
+        now = utc_now_iso()
+        if now <= self.last:
+            now = (datetime.strptime(self.last, ISO_FORMAT) + timedelta(microseconds=1)).strftime(ISO_FORMAT)
+        self.last = now
+        return now

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from starlette.requests import Request
@@ -18,10 +18,12 @@ from weave.sandbox._base import SimService
 from weave.sandbox._http import (
     ISO_FORMAT,
     HttpError,
+    MonotonicClock,
     TokenIssuer,
     check_api_key,
     check_bearer,
     json_response,
+    normalise_instant,
     read_object,
     require_fields,
     utc_now_iso,
@@ -83,7 +85,7 @@ class CrmService(SimService):
         self.data: dict[str, dict[str, dict[str, Any]]] = {
             name: {r["id"]: r for r in seeded.get(name, [])} for name in COLLECTIONS}
         self.next_id = {name: len(records) + 1 for name, records in self.data.items()}
-        self._last_stamp = ""
+        self.clock = MonotonicClock()
         self.tokens.revoke_all()
 
     def routes(self) -> list[BaseRoute]:
@@ -120,22 +122,13 @@ class CrmService(SimService):
             raise HttpError(404, "not_found", f"{name}/{rid} does not exist")
         return record
 
-    def _stamp(self) -> str:
-        """A strictly increasing `updated_at`, so cursors never skip a change."""
-        now = utc_now_iso()
-        if now <= self._last_stamp:
-            last = datetime.strptime(self._last_stamp, ISO_FORMAT)
-            now = (last + timedelta(microseconds=1)).strftime(ISO_FORMAT)
-        self._last_stamp = now
-        return now
-
     # -- handlers -------------------------------------------------------------------------------
     async def list_records(self, request: Request) -> Response:
         name, spec = self._collection(request)
         records: list[dict[str, Any]] = list(self.data[name].values())
         since = request.query_params.get("updated_since")
         if since:
-            since = _normalise_time(since)
+            since = normalise_instant(since, "updated_since")
             records = [r for r in records if r["updated_at"] >= since]
         for key, value in request.query_params.items():
             if key in _PAGING:
@@ -244,7 +237,7 @@ class CrmService(SimService):
                     "opportunities": {"stage": "prospecting"}, "quotes": {"status": "draft"}}
         for key, value in defaults.get(name, {}).items():
             record.setdefault(key, value)
-        record["created_at"] = record["updated_at"] = self._stamp()
+        record["created_at"] = record["updated_at"] = self.clock.next()
         self.data[name][record["id"]] = record
         return record
 
@@ -253,7 +246,7 @@ class CrmService(SimService):
         frozen = {"id", "created_at", "updated_at"} & set(changes)
         if frozen:
             raise HttpError(422, "validation_failed", f"fields {sorted(frozen)} cannot be changed")
-        record = {**record, **changes, "updated_at": self._stamp()}
+        record = {**record, **changes, "updated_at": self.clock.next()}
         del self.data[name][rid]
         self.data[name][rid] = record  # moves to the end: the dict stays in (updated_at, id) order
         return record
@@ -296,7 +289,7 @@ class CrmService(SimService):
         out_fields: dict[str, Any] = {"lines": lines, "total": total, "currency": price_list["currency"],
                                       "price_list_id": list_id}
         if quote:
-            valid = datetime.strptime(self._last_stamp or utc_now_iso(), ISO_FORMAT) + timedelta(days=30)
+            valid = datetime.strptime(self.clock.last or utc_now_iso(), ISO_FORMAT) + timedelta(days=30)
             out_fields.update(cost_total=_seed.money(cost_total),
                               margin_pct=_seed.money((1 - cost_total / total) * 100) if total else 0.0,
                               valid_until=valid.date().isoformat())
@@ -331,14 +324,3 @@ def _as_query(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
-
-
-def _normalise_time(value: str) -> str:
-    """Accept any ISO 8601 instant and turn it into the service's fixed-width UTC form."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise HttpError(400, "invalid_parameter", "updated_since must be an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise HttpError(400, "invalid_parameter", "updated_since needs a time zone (e.g. Z)")
-    return moment.astimezone(UTC).strftime(ISO_FORMAT)
