@@ -29,7 +29,7 @@ from typing import Any
 
 from weave.etl._chunk import as_transform, process
 from weave.etl._cursor import CursorSpec
-from weave.etl._errors import LeaseLostError, PeakHoursError, ReconciliationError
+from weave.etl._errors import BatchConfigError, LeaseLostError, PeakHoursError, ReconciliationError
 from weave.etl._schedule import OperatingWindows
 from weave.etl._types import (
     Checkpoint,
@@ -39,6 +39,7 @@ from weave.etl._types import (
     DriftHook,
     ExtractRequest,
     Lease,
+    LoadAck,
     Page,
     ProgressHook,
     RunRecorder,
@@ -80,8 +81,17 @@ class BatchJob:
     on_drift: DriftHook | None = None
     recorder: RunRecorder | None = None
     verify_total: bool = True
-    prefetch: int = 4  # pages read ahead of the loader
+    prefetch_records: int | None = None  # records read ahead of the chunk being built (default chunk_size)
     clock: Callable[[], datetime] = _now
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 1:
+            raise BatchConfigError("batch.chunk_size must be at least 1")
+        if self.cursor is not None and self.cursor.lag_s and getattr(self.target, "mode", None) == "insert":
+            raise BatchConfigError(
+                "a cursor lag re-reads the lag window on every run; with load mode insert that duplicates rows "
+                "(use mode merge with a primary key, or lag 0)"
+            )
 
     async def run(
         self, *, force: bool = False, full_refresh: bool = False, since: Any = None,
@@ -140,16 +150,26 @@ class BatchJob:
         return fresh, False
 
     async def _chunks(self, request: ExtractRequest) -> AsyncIterator[tuple[list[dict[str, Any]], Any, int | None]]:
-        """(records, position after them, announced total) per chunk; pages are read ahead in a task."""
-        queue: asyncio.Queue[Page | BaseException | None] = asyncio.Queue(maxsize=max(1, self.prefetch))
+        """(records, position after them, announced total) per chunk. A task reads pages ahead, at most
+        `prefetch_records` records (default: one chunk) beyond the chunk being assembled: memory stays flat."""
+        queue: asyncio.Queue[Page | BaseException | None] = asyncio.Queue()
+        limit = self.prefetch_records or self.chunk_size
+        buffered = 0
+        room = asyncio.Event()
+        room.set()
 
         async def produce() -> None:
+            nonlocal buffered
             try:
                 async for page in self.source.pages(request):
-                    await queue.put(page)
-                await queue.put(None)
+                    while buffered >= limit:
+                        room.clear()
+                        await room.wait()
+                    buffered += len(page.records)
+                    queue.put_nowait(page)
+                queue.put_nowait(None)
             except BaseException as exc:  # handed to the consumer, which re-raises it
-                await queue.put(exc)
+                queue.put_nowait(exc)
 
         task = asyncio.create_task(produce())
         try:
@@ -162,6 +182,8 @@ class BatchJob:
                 if item is None:
                     yield buf, END, total
                     return
+                buffered -= len(item.records)
+                room.set()
                 if item.total is not None:
                     total = item.total
                 buf.extend(item.records)
@@ -176,15 +198,29 @@ class BatchJob:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
+    async def _settle(self, write: asyncio.Task[LoadAck], cp: Checkpoint, sent: int, drift: list[DriftEvent],
+                      total: int | None) -> None:
+        """Wait for one chunk's write and check what the target acknowledged."""
+        ack = await write
+        if ack.rows != sent:
+            raise ReconciliationError(
+                f"chunk {cp.chunks}: target acknowledged {ack.rows} of {sent} rows", cp.counts
+            )
+        for event in ack.drift:
+            drift.append(event)
+            await _call(self.on_drift, event)
+        await _call(self.on_chunk, cp.counts.extracted, total)
+
     async def _run(
         self, started: datetime, force: bool, full_refresh: bool, since: Any, lost: asyncio.Event,
     ) -> RunResult:
         t0 = time.perf_counter()
         drift: list[DriftEvent] = []
-        cp = Checkpoint(job=self.name)
+        cp = Checkpoint(job=self.name)  # the last checkpoint the target confirmed
         resumed = False
         error: BaseException | None = None
         final_cursor: list[Any] | None = None
+        inflight: tuple[asyncio.Task[LoadAck], Checkpoint, int] | None = None
         try:
             stored = await self.target.open(self.name)
             cp, resumed = self._start(stored, full_refresh, since)
@@ -196,43 +232,45 @@ class BatchJob:
             if cp.position != END:
                 lower = cp.lower or [None, None]
                 request = ExtractRequest(cp.position, lower[0], lower[1])
+                head = cp  # the checkpoint of the newest chunk handed to the target
                 async for records, position, announced in self._chunks(request):
                     if announced is not None:
                         total = announced
-                    chunk_no = cp.chunks + 1
+                    chunk_no = head.chunks + 1
                     res = process(records, chunk=chunk_no, cursor=self.cursor, skip_upto=skip_upto,
                                   transform=transform)
-                    pending = cp.pending
-                    if res.max_key is not None:
-                        current = self.cursor.loaded(pending) if (self.cursor and pending) else None
+                    pending = head.pending
+                    if res.max_key is not None and self.cursor is not None:
+                        current = self.cursor.loaded(pending)
                         if current is None or res.max_key > current:
                             pending = res.max_raw
-                    counts = cp.counts.plus(replace(res.counts, loaded=len(res.rows)))
-                    extra = {**cp.extra, "total": total} if total is not None else cp.extra
-                    nxt = replace(cp, position=position, pending=pending, counts=counts, chunks=chunk_no, extra=extra)
+                    counts = head.counts.plus(replace(res.counts, loaded=len(res.rows)))
+                    extra = {**head.extra, "total": total} if total is not None else head.extra
+                    head = replace(head, position=position, pending=pending, counts=counts, chunks=chunk_no,
+                                   extra=extra)
+                    if inflight is not None:  # one write at a time, in order: the previous one settles first
+                        await self._settle(inflight[0], inflight[1], inflight[2], drift, total)
+                        cp, inflight = inflight[1], None
                     if res.rejected:
                         await _call(self.on_reject, res.rejected)
                     if lost.is_set():
                         raise LeaseLostError(f"job {self.name} lost its lease; stopped before chunk {chunk_no}")
-                    ack = await self.target.write(res.rows, nxt)
-                    if ack.rows != len(res.rows):
-                        raise ReconciliationError(
-                            f"chunk {chunk_no}: target acknowledged {ack.rows} of {len(res.rows)} rows", counts
-                        )
-                    for event in ack.drift:
-                        drift.append(event)
-                        await _call(self.on_drift, event)
-                    cp = nxt
-                    await _call(self.on_chunk, cp.counts.extracted, total)
+                    inflight = (asyncio.create_task(self.target.write(res.rows, head)), head, len(res.rows))
+                if inflight is not None:
+                    await self._settle(inflight[0], inflight[1], inflight[2], drift, total)
+                    cp, inflight = inflight[1], None
             self._reconcile(cp.counts, total if self.verify_total else None)
             final_cursor = cp.pending if cp.pending is not None else cp.cursor
             if self.cursor is not None and cp.cursor and cp.pending:
                 a, b = self.cursor.loaded(cp.cursor), self.cursor.loaded(cp.pending)
                 final_cursor = cp.pending if (a is None or (b is not None and b > a)) else cp.cursor
-            done = Checkpoint(job=self.name, cursor=final_cursor)
-            await self.target.finish(done)
+            await self.target.finish(Checkpoint(job=self.name, cursor=final_cursor))
         except BaseException as exc:
             error = exc
+            if inflight is not None:
+                inflight[0].cancel()
+                with contextlib.suppress(BaseException):
+                    await inflight[0]
             raise
         finally:
             result = RunResult(
