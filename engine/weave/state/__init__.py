@@ -24,6 +24,7 @@ from weave.state._types import (
     RunRecord,
     StaleRevisionError,
     StateError,
+    StateUnavailableError,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RunRecord",
     "StaleRevisionError",
     "StateError",
+    "StateUnavailableError",
     "StateStore",
     "open_state",
 ]

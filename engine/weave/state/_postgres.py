@@ -8,12 +8,12 @@ Pooled connections are in autocommit mode, so a single statement is its own tran
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from weave.state._driver import Dialect, Params, Row, Tx
-from weave.state._types import StateError
+from weave.state._types import StateError, StateUnavailableError
 
 DIALECT = Dialect(
     name="postgresql",
@@ -28,6 +28,26 @@ def redact_dsn(dsn: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", re.sub(r"password=\S+", "password=***", dsn))
 
 
+@contextmanager
+def _translated(dsn: str) -> Iterator[None]:
+    """psycopg and pool errors become StateError / StateUnavailableError (retryable)."""
+    try:
+        yield
+    except StateError:
+        raise
+    except Exception as exc:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        if isinstance(exc, psycopg.errors.IntegrityError):
+            raise StateError(f"conflicts with stored state: {exc}") from exc
+        if isinstance(exc, psycopg.OperationalError | PoolTimeout):
+            raise StateUnavailableError(f"PostgreSQL state at {redact_dsn(dsn)}: {exc}") from exc
+        if isinstance(exc, psycopg.Error):
+            raise StateError(f"PostgreSQL state at {redact_dsn(dsn)}: {exc}") from exc
+        raise
+
+
 class PostgresDriver:
     dialect = DIALECT
 
@@ -40,11 +60,18 @@ class PostgresDriver:
 
     async def open(self) -> None:
         try:
-            import psycopg  # noqa: F401  (lazy: the embedded default never needs it)
+            import psycopg  # lazy: the embedded default never needs it
             from psycopg_pool import AsyncConnectionPool
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise StateError(
                 "the PostgreSQL state store needs psycopg and psycopg-pool: pip install 'weave-integrations[postgres]'"
+            ) from exc
+        try:  # one direct attempt first: fails fast, with libpq's own reason (refused, bad password ...)
+            probe = await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=max(1, int(self._timeout)))
+            await probe.close()
+        except psycopg.Error as exc:
+            raise StateUnavailableError(
+                f"cannot connect to the PostgreSQL state at {redact_dsn(self.dsn)}: {str(exc).strip()}"
             ) from exc
         pool = AsyncConnectionPool(
             self.dsn,
@@ -59,7 +86,9 @@ class PostgresDriver:
             await pool.open(wait=True, timeout=self._timeout)
         except Exception as exc:
             await pool.close()
-            raise StateError(f"cannot connect to the PostgreSQL state at {redact_dsn(self.dsn)}: {exc}") from exc
+            raise StateUnavailableError(
+                f"cannot connect to the PostgreSQL state at {redact_dsn(self.dsn)}: {exc}"
+            ) from exc
         self._pool = pool
 
     async def close(self) -> None:
@@ -73,36 +102,40 @@ class PostgresDriver:
         return self._pool
 
     async def fetchall(self, sql: str, params: Params = (), *, write: bool = False) -> list[Row]:
-        async with self._p().connection() as conn:
-            cur = await conn.execute(sql, params)
-            return await cur.fetchall() if cur.description else []
+        with _translated(self.dsn):
+            async with self._p().connection() as conn:
+                cur = await conn.execute(sql, params)
+                return await cur.fetchall() if cur.description else []
 
     async def fetchone(self, sql: str, params: Params = (), *, write: bool = False) -> Row | None:
         rows = await self.fetchall(sql, params, write=write)
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._p().connection() as conn:
-            cur = await conn.execute(sql, params)
-            return int(cur.rowcount)
+        with _translated(self.dsn):
+            async with self._p().connection() as conn:
+                cur = await conn.execute(sql, params)
+                return int(cur.rowcount)
 
     async def fetch_each(self, sql: str, rows: Sequence[Params]) -> list[Row]:
         out: list[Row] = []
         if not rows:
             return out
-        async with self._p().connection() as conn, conn.transaction(), conn.cursor() as cur:
-            await cur.executemany(sql, rows, returning=True)
-            while True:
-                found = await cur.fetchone()
-                out.append(found if found is not None else ())
-                if not cur.nextset():
-                    break
+        with _translated(self.dsn):
+            async with self._p().connection() as conn, conn.transaction(), conn.cursor() as cur:
+                await cur.executemany(sql, rows, returning=True)
+                while True:
+                    found = await cur.fetchone()
+                    out.append(found if found is not None else ())
+                    if not cur.nextset():
+                        break
         return out
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._p().connection() as conn, conn.transaction():
-            yield _PgTx(conn)
+        with _translated(self.dsn):
+            async with self._p().connection() as conn, conn.transaction():
+                yield _PgTx(conn)
 
 
 class _PgTx:

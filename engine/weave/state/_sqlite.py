@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from weave.state._driver import Dialect, Params, Row, Tx
-from weave.state._types import StateError
+from weave.state._types import StateError, StateUnavailableError
 
 T = TypeVar("T")
 
@@ -75,7 +75,14 @@ class SqliteDriver:
     # -- running statements ----------------------------------------------------------------
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.IntegrityError as exc:
+            raise StateError(f"conflicts with stored state: {exc}") from exc
+        except sqlite3.OperationalError as exc:
+            raise StateUnavailableError(f"SQLite state at {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StateError(f"SQLite state at {self.path}: {exc}") from exc
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -96,6 +103,7 @@ class SqliteDriver:
         return result
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T], write: bool) -> T:
+        self._db()  # fail fast, in this thread, when closed
         async with self._lock:
             return await self._call(self._in_tx, fn, write)
 
@@ -126,6 +134,7 @@ class SqliteDriver:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        self._db()
         async with self._lock:
             await self._call(lambda: self._db().execute("BEGIN IMMEDIATE"))
             try:

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from weave.errors import WeaveError
+from weave.errors import TransientError, WeaveError
 
 JSONDict = dict[str, Any]
 Payload = bytes | JSONDict
@@ -14,6 +14,10 @@ Payload = bytes | JSONDict
 
 class StateError(WeaveError):
     """The state store cannot do what was asked (bad URL, schema too new, unreachable database)."""
+
+
+class StateUnavailableError(StateError, TransientError):
+    """The database did not answer in time (busy file, lost connection): worth retrying."""
 
 
 class StaleRevisionError(StateError):

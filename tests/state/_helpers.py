@@ -1,0 +1,22 @@
+"""Small helpers for the state tests: polling instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def poll(fn: Callable[[], Awaitable[T]], *, until: Callable[[T], bool], timeout: float = 10.0) -> T:
+    """Call `fn` until `until(result)` holds; return that result or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await fn()
+        if until(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,107 @@
+"""Concurrent asyncio tasks on two store instances (two connections / pools) sharing one database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from weave.state import IdemStatus, LockHeldError, StaleRevisionError, StateError, StateStore, open_state
+
+
+@pytest.fixture
+async def pair(state_url: str) -> AsyncIterator[tuple[StateStore, StateStore]]:
+    a = await open_state(state_url)
+    b = await open_state(state_url)
+    try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_concurrent_claimers_never_share_an_item(pair: tuple[StateStore, StateStore]) -> None:
+    a, b = pair
+    ids = await a.enqueue_many("hub", [{"n": n} for n in range(300)])
+    seen: list[int] = []
+
+    async def claimer(store: StateStore, name: str) -> None:
+        while items := await store.claim("hub", name, limit=4, visibility_timeout=120):
+            seen.extend(item.id for item in items)
+            await store.ack([item.id for item in items], worker=name)
+
+    await asyncio.gather(*(claimer(store, f"w{n}") for n in range(8) for store in (a, b)))
+    assert len(seen) == len(set(seen)) == len(ids)
+    assert sorted(seen) == ids
+    assert await a.queue_depth("hub") == 0
+
+
+async def test_check_and_set_has_one_winner(pair: tuple[StateStore, StateStore]) -> None:
+    results = await asyncio.gather(
+        *(store.idem_check_and_set("order-sync", f"o-{k}") for k in range(5) for store in pair for _ in range(6))
+    )
+    assert sum(results) == 5  # one winner per key
+
+
+async def test_reserve_has_one_owner(pair: tuple[StateStore, StateStore]) -> None:
+    results = await asyncio.gather(
+        *(store.idem_reserve("sink", "o-1", f"w{n}-{i}", ttl=30) for n in range(10) for i, store in enumerate(pair))
+    )
+    assert results.count(IdemStatus.RESERVED) == 1
+    assert results.count(IdemStatus.BUSY) == len(results) - 1
+
+
+async def test_lock_and_lease_have_one_holder(pair: tuple[StateStore, StateStore]) -> None:
+    async def try_lock(store: StateStore, holder: str) -> bool:
+        try:
+            await store.acquire_lock("apply", holder, ttl=60)
+        except LockHeldError:
+            return False
+        return True
+
+    locks = await asyncio.gather(*(try_lock(store, f"h{n}-{i}") for n in range(8) for i, store in enumerate(pair)))
+    leases = await asyncio.gather(
+        *(store.acquire_lease("job", f"h{n}-{i}", ttl=60) for n in range(8) for i, store in enumerate(pair))
+    )
+    assert sum(locks) == 1 and sum(leases) == 1
+
+
+async def test_concurrent_applies_of_one_base_land_once(pair: tuple[StateStore, StateStore]) -> None:
+    base = await pair[0].put_revision({"v": 0}, {})
+
+    async def apply(store: StateStore, n: int) -> int | None:
+        try:
+            return await store.put_revision({"v": n}, {}, expected_base=base)
+        except StaleRevisionError:
+            return None
+
+    results = await asyncio.gather(*(apply(store, n) for n in range(5) for store in pair))
+    assert [r for r in results if r is not None] == [base + 1]
+    unconditional = await asyncio.gather(*(store.put_revision({"n": n}, {}) for n in range(4) for store in pair))
+    assert sorted(unconditional) == list(range(base + 2, base + 10))  # contiguous, no gaps or repeats
+
+
+async def test_delivery_counters_do_not_lose_updates(pair: tuple[StateStore, StateStore]) -> None:
+    await asyncio.gather(
+        *(store.record_delivery("hub", n % 5 != 0, 3.0, at=1_800_000_000.0) for n in range(40) for store in pair)
+    )
+    stats = await pair[0].delivery_stats("hub", since=1_799_999_000.0)
+    assert (stats.delivered, stats.failed) == (64, 16)
+
+
+async def test_concurrent_first_opens_migrate_once(state_url: str) -> None:
+    stores = await asyncio.gather(*(open_state(state_url) for _ in range(3)))
+    try:
+        assert {await s.schema_version() for s in stores} == {1}
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_a_newer_schema_is_refused(store: StateStore, state_url: str) -> None:
+    await store._db.execute(  # type: ignore[attr-defined]
+        "INSERT INTO weave_schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)", (999, "future", 0.0)
+    )
+    with pytest.raises(StateError, match="newer than this weave"):
+        await open_state(state_url)
