@@ -72,3 +72,29 @@ class Gateway:
 def start_gateway(config: GatewayConfig, **kwargs: Any) -> tuple[GatewayApp, ServerThread]:
     app = GatewayApp(config, keys=kwargs.pop("keys", MemoryKeyStore()), **kwargs)
     return app, ServerThread(app)
+
+
+def raw_request(port: int, data: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
+    """Send exact request bytes (no client-side path normalisation); (status, whole response)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            response = b"".join(chunks)
+            head, sep, body = response.partition(b"\r\n\r\n")
+            if sep:
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length" and len(body) >= int(value):
+                        return int(head.split(b" ")[1]), response
+    response = b"".join(chunks)
+    return (int(response.split(b" ")[1]) if response else 0), response

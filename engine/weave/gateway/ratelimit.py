@@ -127,10 +127,13 @@ return out
 class RedisLimiter:
     """Token buckets shared by every worker through Redis: one EVALSHA per request."""
 
-    def __init__(self, url: str, prefix: str = "weave:gw:rl:", fail_open: bool = True) -> None:
+    def __init__(self, url: str, prefix: str = "weave:gw:rl:", fail_open: bool = True,
+                 max_connections: int = 32) -> None:
         import redis.asyncio as redis_asyncio  # the redis extra; only needed when configured
 
-        self._redis = redis_asyncio.Redis.from_url(url)
+        # a blocking pool: under a burst, requests queue for a connection instead of failing
+        pool = redis_asyncio.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5)
+        self._redis = redis_asyncio.Redis(connection_pool=pool)
         self.prefix = prefix
         self.fail_open = fail_open
         self._sha: str | None = None
@@ -171,4 +174,4 @@ class RedisLimiter:
         return _decide(buckets, tokens, allowed)
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.aclose(close_connection_pool=True)

@@ -3,14 +3,16 @@
 - `serve(app, host, port)`: run one worker in this process (async).
 - `app_from_env()`: an app factory for `uvicorn --factory --workers N`, reading the JSON file named
   by `WEAVE_GATEWAY_CONFIG` (`{"integrations": [...], "consumers": [...], "systems": {...},
-  "settings": {...}, "keys": "path/to/keys.sqlite" | "state:<url>"}`). Each worker builds its own
+  "settings": {...}, "keys": "path/to/keys.sqlite", "access_log": true}`). Each worker builds its own
   app; with `settings.redis_url` set, rate limits are shared by every worker through Redis.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,22 @@ def keystore_from(spec: str | None) -> KeyStore:
     return SqliteKeyStore(spec)
 
 
+def enable_access_log(stream: Any = None) -> None:
+    """Write the JSON access log lines (one per request) to `stream` (default stdout)."""
+    logger = logging.getLogger("weave.gateway.access")
+    if not any(getattr(h, "_weave_access", False) for h in logger.handlers):
+        handler = logging.StreamHandler(stream or sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._weave_access = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def app_from_file(path: str | Path) -> GatewayApp:
     data = json.loads(Path(path).read_text())
+    if data.get("access_log"):
+        enable_access_log()
     config = gateway_config_from_specs(data.get("integrations", []), data.get("consumers", []),
                                        data.get("systems", {}), data.get("settings"))
     return GatewayApp(config, keys=keystore_from(data.get("keys")))
