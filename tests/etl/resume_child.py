@@ -1,0 +1,33 @@
+"""Child process of the kill -9 test: runs one batch job and prints a line after every committed chunk."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest import rest_source  # noqa: E402
+
+from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget  # noqa: E402
+
+
+def main() -> None:
+    url, kind, where, mode = sys.argv[1:5]
+    target = (PostgresTarget(where, "customers", primary_key=(), mode=mode) if kind == "pg"
+              else SqliteTarget(where, "customers", primary_key=(), mode=mode))
+
+    def progress(rows: int, total: int | None) -> None:
+        print(f"chunk {rows} {total}", flush=True)
+        time.sleep(0.02)  # throttle so the parent can kill mid-run; not used as synchronisation
+
+    job = BatchJob("resume", rest_source(url, limit=40), target, cursor=CursorSpec("updated_at", "id"),
+                   chunk_size=100, on_chunk=progress)
+    result = asyncio.run(job.run())
+    print(f"done {result.counts.loaded}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

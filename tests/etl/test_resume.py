@@ -1,0 +1,96 @@
+"""kill -9 in the middle of a run, then run again: the target ends with exactly the source's rows.
+
+The target uses load mode `insert` (no merge to hide duplicates), so a chunk loaded twice would show.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import customer, pg_rows, rest_source
+from source_app import ListStore
+
+from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget
+
+CHILD = Path(__file__).parent / "resume_child.py"
+N = 1200
+
+
+@pytest.fixture
+def store() -> ListStore:
+    return ListStore([customer(i) for i in range(1, N + 1)])
+
+
+def kill_after_chunks(url: str, kind: str, where: str, chunks: int) -> int:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2] / "engine"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, str(CHILD), url, kind, where, "insert"], stdout=subprocess.PIPE,
+                            text=True, env=env)
+    assert proc.stdout is not None
+    seen = 0
+    for line in proc.stdout:
+        if line.startswith("chunk"):
+            seen += 1
+            if seen == chunks:
+                proc.send_signal(signal.SIGKILL)
+                break
+        assert not line.startswith("done"), "the child finished before it could be killed"
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    return seen
+
+
+def _check_partial(count: Callable[[], tuple[int, int]], committed: Callable[[], int]) -> int:
+    rows, distinct = count()
+    assert rows == distinct  # nothing twice, even at the moment of the crash
+    assert rows == committed()  # the checkpoint and the rows were committed together
+    assert 0 < rows < N
+    return rows
+
+
+async def test_kill_9_resume_postgres_exact_rows(source_url: str, pg_dsn: str) -> None:
+    kill_after_chunks(source_url, "pg", pg_dsn, chunks=3)
+    partial = _check_partial(
+        lambda: pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM customers")[0],  # type: ignore[return-value]
+        lambda: pg_rows(pg_dsn, "SELECT (state->'counts'->>'loaded')::int FROM _weave_cursors")[0][0],
+    )
+    job = BatchJob("resume", rest_source(source_url, limit=40),
+                   PostgresTarget(pg_dsn, "customers", primary_key=(), mode="insert"),
+                   cursor=CursorSpec("updated_at", "id"), chunk_size=100)
+    result = await job.run()
+    assert result.resumed and result.status == "succeeded"
+    assert result.counts.extracted == N and result.counts.loaded == N  # counts span both attempts, exactly
+    assert pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM customers") == [(N, N, 1, N)]
+    assert partial < N
+    # and the next run starts from the committed cursor: nothing new, nothing doubled
+    again = await BatchJob("resume", rest_source(source_url, limit=40),
+                           PostgresTarget(pg_dsn, "customers", primary_key=(), mode="insert"),
+                           cursor=CursorSpec("updated_at", "id"), chunk_size=100).run()
+    assert again.counts.loaded == 0 and not again.resumed
+    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(N,)]
+
+
+async def test_kill_9_resume_sqlite_exact_rows(source_url: str, tmp_path: Path) -> None:
+    db = str(tmp_path / "target.db")
+    kill_after_chunks(source_url, "sqlite", db, chunks=4)
+
+    def count() -> tuple[int, int]:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*), count(DISTINCT id) FROM customers").fetchone()  # type: ignore[no-any-return]
+
+    def committed() -> int:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT json_extract(state, '$.counts.loaded') FROM _weave_cursors").fetchone()[0])
+
+    _check_partial(count, committed)
+    result = await BatchJob("resume", rest_source(source_url, limit=40),
+                            SqliteTarget(db, "customers", primary_key=(), mode="insert"),
+                            cursor=CursorSpec("updated_at", "id"), chunk_size=100).run()
+    assert result.resumed and result.counts.loaded == N
+    assert count() == (N, N)
