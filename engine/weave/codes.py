@@ -54,6 +54,18 @@ _TABLE: list[CodeInfo] = [
     # --- WV4xx: secrets ---------------------------------------------------------------------
     CodeInfo("WV401", "literal-secret", "error", "A secret is written as a literal value; use a reference."),
     CodeInfo("WV402", "bad-secret-reference", "error", "A secret reference is malformed."),
+    # --- WV9xx: apply/runtime ----------------------------------------------------------------
+    CodeInfo("WV901", "not-runnable", "error", "An integration lacks the runtime blocks its pattern needs."),
+    CodeInfo("WV902", "unknown-scope", "error", "`--only` names an integration that does not exist."),
+    # --- WV5xx: planner audit ---------------------------------------------------------------
+    CodeInfo("WV501", "override-disagrees", "warning", "`pattern:` overrides the planner and the framework chooses otherwise."),
+    CodeInfo("WV502", "override-redundant", "info", "`pattern:` names the pattern the framework chooses anyway."),
+    CodeInfo("WV503", "point-to-point-sprawl", "warning", "More point-to-point integrations on one system than the limit (5)."),
+    CodeInfo("WV504", "point-to-point-nonstandard", "warning", "A point-to-point integration connects to a non-standard API."),
+    CodeInfo("WV505", "hub-single-point-of-failure", "warning", "A hub with many spokes declares no redundancy."),
+    CodeInfo("WV506", "owner-overloaded", "warning", "An owner has more integrations than the configured maximum."),
+    CodeInfo("WV507", "timing-volume-conflict", "warning", "A real-time integration moves huge batches per transaction."),
+    CodeInfo("WV508", "exposure-without-pull", "warning", "External exposure on a push-only integration: no gateway applies."),
 ]
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in _TABLE}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from weave.diagnostics import Diagnostic, Severity, has_errors
+from weave.plan.audit import audit_load
 from weave.spec import LoadResult, load_project
 
 
@@ -49,4 +50,4 @@ def _extra_checks(load: LoadResult) -> list[Diagnostic]:
 
 
 # Explicit list of validate-time checks from higher layers; each is `(LoadResult) -> list[Diagnostic]`.
-EXTRA_CHECKS: list = []
+EXTRA_CHECKS: list = [audit_load]

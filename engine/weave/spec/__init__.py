@@ -1,6 +1,6 @@
 """The spec language: loading with positions, JSON Schemas, typed models and semantic checks."""
 
-from weave.spec.loader import LoadResult, discover, load_project, load_sources
+from weave.spec.loader import LoadResult, discover, load_project, load_sources, snapshot_documents
 from weave.spec.model import Consumer, Event, Integration, Location, Owner, Project, Spec, System
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "discover",
     "load_project",
     "load_sources",
+    "snapshot_documents",
 ]

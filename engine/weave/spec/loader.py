@@ -120,43 +120,55 @@ def load_project(
         result.diagnostics.append(make("WV112", f"no spec files (*.yaml, *.yml) found under {where}", where, 1, 1,
                                        hint="point weave at the directory that holds your specs"))
         return result
-    sources: list[tuple[str, bytes | list[Diagnostic]]] = []
+    sources: list[tuple[str, bytes | list[Diagnostic], int]] = []
     for path in files:
         display = _display(path)
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
                 sources.append((display, [make("WV102", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}",
-                                               display, 1, 1, hint="split it into several spec files")]))
+                                               display, 1, 1, hint="split it into several spec files")], 0))
                 continue
-            sources.append((display, path.read_bytes()))
+            sources.append((display, path.read_bytes(), 0))
         except OSError as exc:
             sources.append((display, [make("WV101", f"cannot read file: {exc.strerror}", display, 1, 1,
-                                           hint="check the file's permissions")]))
+                                           hint="check the file's permissions")], 0))
     return _build(sources, root=str(root) if root else None, settings=settings, strict_owners=strict_owners)
 
 
-def load_sources(files: dict[str, str], *, root: str | None = None, settings: dict[str, Any] | None = None,
-                 strict_owners: bool | None = None) -> LoadResult:
-    """Load a project from in-memory file texts (a deployed revision's snapshot), positions intact."""
-    sources: list[tuple[str, bytes | list[Diagnostic]]] = [
-        (name, text.encode()) for name, text in sorted(files.items()) if name.endswith(SPEC_SUFFIXES)
+def load_sources(documents: list[dict[str, Any]], *, root: str | None = None,
+                 settings: dict[str, Any] | None = None, strict_owners: bool | None = None) -> LoadResult:
+    """Load a project from stored documents (`{file, line, text}`, a deployed revision's snapshot),
+    with their original files and positions intact."""
+    sources: list[tuple[str, bytes | list[Diagnostic], int]] = [
+        (str(d["file"]), str(d["text"]).encode(), int(d.get("line", 1)) - 1) for d in documents
     ]
     return _build(sources, root=root, settings=settings or {}, strict_owners=strict_owners)
 
 
-def _build(sources: list[tuple[str, bytes | list[Diagnostic]]], *, root: str | None, settings: dict[str, Any],
-           strict_owners: bool | None) -> LoadResult:
+def snapshot_documents(result: LoadResult) -> list[dict[str, Any]]:
+    """The documents of a loaded project as storable records (kind, name, file, line, text)."""
+    out = []
+    for doc in result.documents:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        out.append({"kind": data.get("kind"), "name": data.get("name"), "file": doc.file, "line": doc.line,
+                    "text": doc.text})
+    return out
+
+
+def _build(sources: list[tuple[str, bytes | list[Diagnostic], int]], *, root: str | None,
+           settings: dict[str, Any], strict_owners: bool | None) -> LoadResult:
     project = Project(root=root, settings=settings)
     result = LoadResult(project=project)
     ctx = CheckContext(strict_owners=bool(strict_owners if strict_owners is not None
                                           else settings.get("ownership", {}).get("strict", False)))
-    for display, content in sources:
-        project.files.append(display)
+    for display, content, line_offset in sources:
+        if display not in project.files:
+            project.files.append(display)
         if isinstance(content, list):
             result.diagnostics.extend(content)
             continue
-        documents, diags = load_text(content, display)
+        documents, diags = load_text(content, display, line_offset=line_offset)
         result.diagnostics.extend(diags)
         for doc in documents:
             result.documents.append(doc)

@@ -50,6 +50,7 @@ class Document:
     data: Any
     line: int
     column: int
+    text: str = field(default="", repr=False)  # the document's own source text
     value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict, repr=False)
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict, repr=False)
 
@@ -80,14 +81,14 @@ class _Budget(Exception):
 
 
 class _Builder:
-    def __init__(self, file: str, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, file: str, diagnostics: list[Diagnostic], line_offset: int = 0) -> None:
         self.file = file
         self.diagnostics = diagnostics
         self.nodes = 0
+        self.line_offset = line_offset
 
-    @staticmethod
-    def _pos(node: yaml.Node) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
+    def _pos(self, node: yaml.Node) -> tuple[int, int]:
+        return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
 
     def build(self, node: yaml.Node, doc: Document, path: Path_, depth: int) -> Any:
         self.nodes += 1
@@ -203,7 +204,7 @@ def load_file(path: Path, display: str | None = None) -> tuple[list[Document], l
     return load_text(raw, name)
 
 
-def load_text(raw: bytes | str, name: str) -> tuple[list[Document], list[Diagnostic]]:
+def load_text(raw: bytes | str, name: str, *, line_offset: int = 0) -> tuple[list[Document], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
@@ -226,13 +227,15 @@ def load_text(raw: bytes | str, name: str) -> tuple[list[Document], list[Diagnos
         return [], [make("WV105", f"flow collections nest deeper than {MAX_FLOW_DEPTH} levels", name,
                          *_line_col(text, offset), hint="flatten the structure")]
     documents: list[Document] = []
-    builder = _Builder(name, diagnostics)
+    builder = _Builder(name, diagnostics, line_offset)
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if node is None:
                 continue
-            line, col = node.start_mark.line + 1, node.start_mark.column + 1
-            doc = Document(file=name, index=index, data=None, line=line, column=col)
+            line, col = node.start_mark.line + 1 + line_offset, node.start_mark.column + 1
+            start, end = node.start_mark.index, node.end_mark.index
+            doc = Document(file=name, index=index, data=None, line=line, column=col,
+                           text=" " * (col - 1) + text[start:end])
             doc.data = builder.build(node, doc, (), 0)
             documents.append(doc)
     except _Budget as exc:
@@ -241,7 +244,7 @@ def load_text(raw: bytes | str, name: str) -> tuple[list[Document], list[Diagnos
         return [], diagnostics
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = (mark.line + 1 + line_offset, mark.column + 1) if mark else (1 + line_offset, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         diagnostics.append(make("WV101", f"YAML syntax error: {problem}", name, line, col,
                                 hint="check indentation and quoting around this position"))

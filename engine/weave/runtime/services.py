@@ -1,0 +1,91 @@
+"""The services a running flow gets (implements weave.patterns.base.FlowServices)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from weave.delivery import BreakerConfig, BreakerRegistry
+from weave.runtime.logs import JsonLogger
+from weave.runtime.metrics import Metrics
+from weave.spec.model import Project
+
+
+class RuntimeServices:
+    def __init__(self, *, state: Any, bus: Any, project: Project, revision: int, worker_id: str,
+                 metrics: Metrics, logger: JsonLogger, assets: dict[str, str] | None = None,
+                 breakers: BreakerRegistry | None = None) -> None:
+        self.state = state
+        self.bus = bus
+        self.project = project
+        self.revision = revision
+        self.worker_id = worker_id
+        self._metrics = metrics
+        self.logger = logger
+        self.assets = assets or {}
+        self.breakers = breakers or BreakerRegistry()
+        self._connectors: dict[str, Any] = {}
+
+    # --- connectors and breakers ---------------------------------------------------------------
+    def connector(self, system: str) -> Any:
+        conn = self._connectors.get(system)
+        if conn is None:
+            from weave.runtime.connect import connector_for_system
+
+            conn = connector_for_system(self.project, system, self)
+            self._connectors[system] = conn
+        return conn
+
+    def breaker(self, system: str) -> Any:
+        spec = self.project.systems.get(system)
+        config = BreakerConfig.from_spec(((spec.raw.get("api") or {}).get("circuit_breaker")) if spec else None)
+        return self.breakers.get(system, config)
+
+    async def aclose(self) -> None:
+        for conn in self._connectors.values():
+            close = getattr(conn, "aclose", None)
+            if close is not None:
+                await close()
+        self._connectors.clear()
+
+    # --- observability -------------------------------------------------------------------------
+    def metrics(self) -> Metrics:
+        return self._metrics
+
+    def log(self, integration: str, message: str, **fields: Any) -> None:
+        self.logger.log(integration, message, **fields)
+
+    async def dead_letter(self, integration: str, payload: Any, error: str, attempts: int,
+                          target: str | None = None, key: str | None = None) -> None:
+        spec = self.project.integrations.get(integration)
+        await self.state.dlq_put(integration, payload, error, attempts=max(attempts, 1), revision=self.revision,
+                                 source=spec.source if spec else None, target=target, key=key)
+        self._metrics.message(integration, "dead_letter_stored")
+        self.logger.log(integration, "dead-lettered", level="warning", error=error, target=target, key=key,
+                        attempts=attempts)
+
+    # --- spec resources ------------------------------------------------------------------------
+    def template_source(self, name: str) -> str:
+        for candidate in (name, f"transforms/{name}"):
+            if candidate in self.assets:
+                return self.assets[candidate]
+        raise KeyError(f"template {name!r} is not part of the deployed revision")
+
+    def transform_steps(self, name: str) -> list[dict[str, Any]]:
+        spec = self.project.transforms.get(name)
+        if spec is None:
+            raise KeyError(f"unknown transform {name!r}")
+        return list(spec.raw.get("steps") or [])
+
+    def lookup_table(self, name: str) -> dict[str, Any]:
+        spec = self.project.tables.get(name)
+        if spec is None:
+            raise KeyError(f"unknown table {name!r}")
+        return dict(spec.raw)
+
+    def event_schema(self, name: str) -> dict[str, Any] | None:
+        spec = self.project.events.get(name)
+        return spec.schema if spec else None
+
+    def now(self) -> float:
+        return time.time()

@@ -1,0 +1,166 @@
+"""The supervisor of `weave serve`: builds flows from the deployed revision, serves their routes,
+watches for new revisions and swaps flows without dropping in-flight messages (drain, then switch)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from weave.patterns import Flow, Planned, compiler_for
+from weave.runtime.logs import JsonLogger
+from weave.runtime.metrics import Metrics
+from weave.runtime.server import RouteTable, RuntimeApp
+from weave.runtime.services import RuntimeServices
+from weave.spec import load_sources
+
+REVISION_POLL_SECONDS = 1.0
+HEALTH_REFRESH_SECONDS = 2.0
+
+
+@dataclass
+class LoadedRevision:
+    id: int
+    flows: list[Flow] = field(default_factory=list)
+    services: RuntimeServices | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # integration -> why it does not run
+
+
+def planned_patterns(plan: Any) -> dict[str, tuple[str, ...]]:
+    """integration -> patterns, from a stored plan JSON."""
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in (plan or {}).get("integrations", []):
+        patterns = tuple(entry.get("patterns") or ())
+        if patterns:
+            out[str(entry["name"])] = patterns
+    return out
+
+
+class Supervisor:
+    def __init__(self, *, state: Any, bus: Any, worker_id: str | None = None, admin_token: str | None = None,
+                 logger: JsonLogger | None = None, poll_seconds: float = REVISION_POLL_SECONDS) -> None:
+        self.state = state
+        self.bus = bus
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.metrics = Metrics()
+        self.logger = logger or JsonLogger(worker=self.worker_id)
+        self.poll_seconds = poll_seconds
+        self.current: LoadedRevision | None = None
+        self.started = False
+        self._watch: asyncio.Task[None] | None = None
+        self._health: asyncio.Task[None] | None = None
+        self._switch_lock = asyncio.Lock()
+        self.app = RuntimeApp(metrics_body=self.metrics.render, metrics_type=self.metrics.content_type,
+                              ready=lambda: self.started, status=self.status, admin_token=admin_token,
+                              status_page=self._status_page)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        revision = await self.state.current_revision()
+        if revision is not None:
+            await self.switch(revision)
+        self.started = True
+        self._watch = asyncio.create_task(self._watch_revisions(), name="weave:watch-revisions")
+        self._health = asyncio.create_task(self._refresh_health(), name="weave:health")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        self.started = False
+        for task in (self._watch, self._health):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.current is not None:
+            await self._drain(self.current, timeout)
+            self.current = None
+
+    async def _watch_revisions(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                latest = await self.state.latest_revision_id()
+                if latest and (self.current is None or latest != self.current.id):
+                    revision = await self.state.get_revision(latest)
+                    if revision is not None:
+                        await self.switch(revision)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep serving the old revision
+                self.logger.log(None, "revision switch failed", level="error", error=str(exc))
+
+    # --- building and switching ----------------------------------------------------------------
+    def build(self, revision: Any) -> tuple[LoadedRevision, RuntimeServices]:
+        snapshot = revision.specs or {}
+        load = load_sources(snapshot.get("files", {}), root=snapshot.get("root"), settings=snapshot.get("settings"))
+        project = load.project
+        services = RuntimeServices(state=self.state, bus=self.bus, project=project, revision=revision.id,
+                                   worker_id=self.worker_id, metrics=self.metrics, logger=self.logger,
+                                   assets=snapshot.get("assets", {}))
+        loaded = LoadedRevision(id=revision.id, services=services)
+        for name, patterns in planned_patterns(revision.plan).items():
+            integration = project.integrations.get(name)
+            if integration is None:
+                continue
+            for pattern in patterns:
+                flow = compiler_for(pattern)(integration, Planned(patterns, revision.id), project)
+                why = getattr(flow, "not_runnable", None)
+                if why:
+                    loaded.skipped[f"{name}/{pattern}"] = why
+                    continue
+                self.metrics.register(name, pattern, integration.owner)
+                loaded.flows.append(flow)
+        return loaded, services
+
+    async def switch(self, revision: Any) -> None:
+        """Start the new revision's flows, route traffic to them, then drain the old ones."""
+        async with self._switch_lock:
+            new, services = self.build(revision)
+            for flow in new.flows:
+                await flow.start(services)
+            routes = [route for flow in new.flows for route in flow.routes()]
+            fallback = next((flow.asgi_app() for flow in new.flows if hasattr(flow, "asgi_app")), None)
+            old = self.current
+            self.app.swap(RouteTable.build(routes, fallback))
+            self.current = new
+            self.logger.revision = revision.id
+            self.metrics.revision.set(revision.id)
+            self.logger.log(None, "serving revision", flows=len(new.flows), skipped=len(new.skipped))
+            if old is not None:
+                await self._drain(old)
+
+    async def _drain(self, loaded: LoadedRevision, timeout: float = 30.0) -> None:
+        await asyncio.gather(*(flow.drain(timeout) for flow in loaded.flows), return_exceptions=True)
+        if loaded.services is not None:
+            await loaded.services.aclose()
+
+    # --- health ----------------------------------------------------------------------------------
+    async def _refresh_health(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await self._update_gauges()
+            await asyncio.sleep(HEALTH_REFRESH_SECONDS)
+
+    async def _update_gauges(self) -> None:
+        now = time.time()
+        for stats in await self.state.dlq_stats():
+            self.metrics.set_dlq(stats.integration, stats.depth, now - stats.oldest_at if stats.oldest_at else 0.0)
+        if self.current is None:
+            return
+        for flow in self.current.flows:
+            health = getattr(flow, "health", None)
+            if health is not None:
+                await health()
+
+    async def status(self) -> dict[str, Any]:
+        from weave.runtime.status import collect_status
+
+        return await collect_status(self)
+
+    def _status_page(self) -> str:
+        from weave.runtime.status import render_status_page
+
+        return render_status_page()
