@@ -19,6 +19,8 @@
 | `split(s, sep)` | string, string | array of strings |
 | `replace(s, old, new)` | string, string, string | string |
 | `coalesce_str(a, b)` | any, any | first non-empty string (or null) |
+| `mul(a, b)` | number, number | the product (JMESPath has no arithmetic) |
+| `merge_each(array, object)` | array-object, object | each element merged with the object: carry parent fields into a projection |
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def _coalesce_str(a: Any, b: Any) -> Any:
     return None
 
 
+def _merge_each(items: list[Any], extra: dict[str, Any]) -> list[Any]:
+    return [{**item, **extra} if isinstance(item, dict) else item for item in items]
+
+
 def weave_functions() -> Functions:
     fns = Functions()
     fns.register("to_e164", phone.to_e164, ["string", "null"], ["string"])
@@ -57,6 +63,8 @@ def weave_functions() -> Functions:
     fns.register("split", lambda s, sep: s.split(sep), ["string"], ["string"])
     fns.register("replace", lambda s, a, b: s.replace(a, b), ["string"], ["string"], ["string"])
     fns.register("coalesce_str", _coalesce_str, [], [])
+    fns.register("mul", lambda a, b: a * b, ["number"], ["number"])
+    fns.register("merge_each", _merge_each, ["array"], ["object"])
     return fns
 
 
