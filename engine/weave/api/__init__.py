@@ -2,11 +2,13 @@
 
 from weave.api.plan import (
     ExplainResult,
+    GraphResult,
     ImpactResult,
     InventoryResult,
     PlanResult,
     UnknownName,
     explain,
+    graph,
     impact,
     inventory,
     plan,
@@ -15,12 +17,14 @@ from weave.api.validate import ValidateResult, validate
 
 __all__ = [
     "ExplainResult",
+    "GraphResult",
     "ImpactResult",
     "InventoryResult",
     "PlanResult",
     "UnknownName",
     "ValidateResult",
     "explain",
+    "graph",
     "impact",
     "inventory",
     "plan",

@@ -115,3 +115,18 @@ def impact(paths: Iterable[str | Path], system: str) -> ImpactResult:
     if not found.known:
         raise UnknownName("system", system, result.load.project.systems)
     return ImpactResult(result, found)
+
+
+@dataclass
+class GraphResult:
+    result: PlanResult
+    text: str
+    format: str
+
+
+def graph(paths: Iterable[str | Path], fmt: str = "mermaid") -> GraphResult:
+    """The topology as Mermaid, DOT, SVG or a self-contained HTML page."""
+    from weave.plan.graph import render
+
+    result = plan(paths)
+    return GraphResult(result, render(result.load.project, result.plan, fmt), fmt)

@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weave.cli.apply_cmd", "force-unlock"),
     ("weave.cli.serve_cmd", "serve"),
     ("weave.cli.dlq_cmd", "dlq"),
+    ("weave.cli.status_cmd", "status"),
     ("weave.cli.plan_cmd", "plan"),
     ("weave.cli.explain_cmd", "explain"),
     ("weave.cli.inventory_cmd", "inventory"),

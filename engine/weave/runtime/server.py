@@ -103,7 +103,8 @@ class RuntimeApp:
 
     def __init__(self, *, metrics_body: Callable[[], bytes], metrics_type: str,
                  ready: Callable[[], bool], status: Callable[[], Awaitable[dict[str, Any]]],
-                 admin_token: str | None = None, status_page: Callable[[], str] | None = None) -> None:
+                 admin_token: str | None = None, status_page: Callable[[], str] | None = None,
+                 detail: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None) -> None:
         self.table = RouteTable()
         self.metrics_body = metrics_body
         self.metrics_type = metrics_type
@@ -111,6 +112,7 @@ class RuntimeApp:
         self.status = status
         self.admin_token = admin_token
         self.status_page = status_page
+        self.detail = detail
         self.inflight = 0
 
     def swap(self, table: RouteTable) -> None:
@@ -188,4 +190,11 @@ class RuntimeApp:
             return await send_bytes(send, 200, self.status_page().encode(), "text/html; charset=utf-8")
         if path == "/status/api":
             return await send_json(send, 200, await self.status())
+        if path.startswith("/status/api/integrations/") and self.detail is not None:
+            from urllib.parse import unquote
+
+            found = await self.detail(unquote(path.removeprefix("/status/api/integrations/")))
+            if found is None:
+                return await send_json(send, 404, {"error": {"code": "not_found", "message": "no such integration"}})
+            return await send_json(send, 200, found)
         return await send_json(send, 404, {"error": {"code": "not_found", "message": "no such route"}})

@@ -56,7 +56,7 @@ class Supervisor:
         self._switch_lock = asyncio.Lock()
         self.app = RuntimeApp(metrics_body=self.metrics.render, metrics_type=self.metrics.content_type,
                               ready=lambda: self.started, status=self.status, admin_token=admin_token,
-                              status_page=self._status_page)
+                              status_page=self._status_page, detail=self.integration_detail)
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -159,6 +159,11 @@ class Supervisor:
         from weave.runtime.status import collect_status
 
         return await collect_status(self)
+
+    async def integration_detail(self, name: str) -> dict[str, Any] | None:
+        from weave.runtime.status import integration_detail
+
+        return await integration_detail(self, name)
 
     def _status_page(self) -> str:
         from weave.runtime.status import render_status_page

@@ -1,0 +1,114 @@
+"""Health of every integration, in one place: for `weave status`, /status/api and the status page."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+WINDOW_SECONDS = 15 * 60
+STATUS_FORMAT = "weave.status/v1"
+
+
+def health_of(row: dict[str, Any]) -> str:
+    """ok | degraded | failing | idle — the same rule everywhere."""
+    if row["failed"] and not row["delivered"]:
+        return "failing"
+    if row["error_rate"] > 0.05 or row["dlq_depth"] > 0 or (row.get("lag") or 0) > 1000:
+        return "degraded"
+    if not row["delivered"] and not row["last_success_at"]:
+        return "idle"
+    return "ok"
+
+
+async def integration_rows(state: Any, plan: dict[str, Any], extra: dict[str, dict[str, Any]] | None = None
+                           ) -> list[dict[str, Any]]:
+    """One row per deployed integration, from the state store (works without a running server)."""
+    now = time.time()
+    stats = {s.integration: s for s in await state.delivery_stats_all(now - WINDOW_SECONDS)}
+    dlq = {s.integration: s for s in await state.dlq_stats()}
+    rows = []
+    for entry in plan.get("integrations", []):
+        name = entry["name"]
+        s = stats.get(name)
+        d = dlq.get(name)
+        row: dict[str, Any] = {
+            "name": name,
+            "patterns": entry.get("patterns", []),
+            "owner": entry.get("owner"),
+            "delivered": s.delivered if s else 0,
+            "failed": s.failed if s else 0,
+            "error_rate": round(s.error_rate, 4) if s else 0.0,
+            "last_success_at": s.last_success_at if s else None,
+            "dlq_depth": d.depth if d else 0,
+            "dlq_oldest_age_s": round(d.oldest_age_s, 1) if d and d.oldest_age_s is not None else None,
+            "lag": None,
+        }
+        row.update((extra or {}).get(name, {}))
+        row["health"] = health_of(row)
+        rows.append(row)
+    return rows
+
+
+async def collect_status(supervisor: Any) -> dict[str, Any]:
+    current = supervisor.current
+    revision = await supervisor.state.get_revision(current.id) if current else None
+    extra: dict[str, dict[str, Any]] = {}
+    if current is not None:
+        for flow in current.flows:
+            status = getattr(flow, "status_fields", None)
+            if status is not None:
+                extra.setdefault(flow.name, {}).update(await status())
+    rows = await integration_rows(supervisor.state, revision.plan if revision else {}, extra)
+    return {"format": STATUS_FORMAT, "revision": current.id if current else 0, "worker": supervisor.worker_id,
+            "integrations": rows, "skipped": current.skipped if current else {},
+            "topology": _topology(revision)}
+
+
+def _topology(revision: Any) -> dict[str, Any]:
+    """Systems and integration edges, for the status page's picture."""
+    if revision is None:
+        return {"nodes": [], "edges": []}
+    systems: set[str] = set()
+    edges = []
+    for doc in (revision.specs or {}).get("documents", []):
+        if doc.get("kind") == "system":
+            systems.add(str(doc["name"]))
+    from weave.spec import load_sources
+
+    project = load_sources((revision.specs or {}).get("documents", [])).project
+    patterns = {e["name"]: e.get("patterns", []) for e in (revision.plan or {}).get("integrations", [])}
+    for integration in project.integrations.values():
+        systems.add(integration.source)
+        via = integration.publishes or integration.subscribes_to
+        for target in integration.targets or ((f"event:{via}",) if via else ()):
+            systems.add(target)
+            edges.append({"integration": integration.name, "source": integration.source, "target": target,
+                          "pattern": (patterns.get(integration.name) or ["?"])[0]})
+        if integration.subscribes_to:
+            systems.add(f"event:{integration.subscribes_to}")
+    return {"nodes": sorted(s for s in systems if s), "edges": edges}
+
+
+async def integration_detail(supervisor: Any, name: str) -> dict[str, Any] | None:
+    current = supervisor.current
+    if current is None or current.services is None:
+        return None
+    project = current.services.project
+    integration = project.integrations.get(name)
+    if integration is None:
+        return None
+    owner = project.owners.get(integration.owner or "")
+    runs = await supervisor.state.runs(name, limit=10)
+    dlq = await supervisor.state.dlq_list(name, limit=20)
+    patterns = sorted({f.pattern for f in current.flows if f.name == name})
+    return {"name": name, "owner": integration.owner, "contacts": owner.contacts if owner else None,
+            "patterns": patterns, "description": integration.raw.get("description"),
+            "runs": [{"id": r.id, "kind": r.kind, "status": r.status, "counts": r.counts,
+                      "started_at": r.started_at, "finished_at": r.finished_at} for r in runs],
+            "dlq": [{"id": e.id, "target": e.target, "attempts": e.attempts, "error": e.error,
+                     "created_at": e.created_at} for e in dlq]}
+
+
+def render_status_page() -> str:
+    return (Path(__file__).parent / "status_page.html").read_text()
