@@ -12,6 +12,7 @@ from weave import __version__
 # (module, command name): the single table of commands. Imported lazily so `weave validate` never pays
 # for the runtime's imports, and what exists never depends on what happened to be imported.
 COMMANDS: list[tuple[str, str]] = [
+    ("weave.cli.test_cmd", "test"),
     ("weave.cli.validate", "validate"),
     ("weave.cli.schema_cmd", "schema"),
     ("weave.cli.init_cmd", "init"),
