@@ -1,0 +1,99 @@
+"""`weave plan`: which pattern each integration gets, and why. Pure planning (no state store needed).
+
+The command is thin: `weave.api.plan()` plans; `render_text` / `render_json` are the two views. The deploy
+layer adds options (--out, --detailed-exitcode) and a `diff` section through `PlanResult.sections`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.table import Table
+
+from weave.api import PlanResult
+from weave.api import plan as api_plan
+from weave.cli.common import (
+    emit_json,
+    format_option,
+    paths_argument,
+    print_diagnostics,
+    resolve_paths,
+    stdout,
+)
+from weave.diagnostics import Severity
+from weave.plan import IntegrationPlan, warnings_for
+
+PATTERN_STYLE = {
+    "point-to-point": "bright_red",
+    "hub-and-spoke": "blue",
+    "event-driven": "green",
+    "api-gateway": "magenta",
+    "etl-batch": "dark_orange",
+}
+
+
+def styled(pattern: str) -> str:
+    return f"[{PATTERN_STYLE.get(pattern, 'white')}]{pattern}[/]"
+
+
+def _why(item: IntegrationPlan) -> str:
+    parts = []
+    for d in item.decisions:
+        ids = d.runner_up.deciding_rules if d.runner_up else ()
+        prefix = f"{d.side}: " if len(item.decisions) > 1 else ""
+        parts.append(prefix + (", ".join(ids[:4]) or "tie-break"))
+    if item.override is not None:
+        parts.insert(0, f"override ({item.override.reason or 'no reason'})")
+    return "\n".join(parts)
+
+
+def render_text(result: PlanResult) -> None:
+    table = Table(title="weave plan", title_justify="left", show_lines=False, header_style="bold")
+    for column in ("integration", "pattern(s)", "decided by", "runner-up", "owner", "notes"):
+        table.add_column(column, overflow="fold")
+    for item in result.plan.integrations:
+        warnings = warnings_for(item.name, result.audit)
+        runner = "\n".join(f"{d.runner_up.pattern} ({d.runner_up.score} vs {d.score(d.pattern)})"
+                           for d in item.decisions if d.runner_up)
+        notes = []
+        if item.override is not None and not item.override.agrees:
+            notes.append(f"framework: {'/'.join(item.framework_patterns)}")
+        notes += [w.code for w in warnings if w.severity != Severity.INFO]
+        table.add_row(item.name, " + ".join(styled(p) for p in item.patterns), _why(item), runner,
+                      item.owner or "[red]none[/]", " ".join(notes))
+    stdout.print(table)
+    counts = ", ".join(f"{styled(p)} {n}" for p, n in result.plan.by_pattern().items() if n)
+    stdout.print(f"{len(result.plan.integrations)} integration(s): {counts or 'none'}")
+    print_diagnostics([d for d in result.diagnostics if d.severity != Severity.INFO])
+    stdout.print("[dim]why: weave explain <integration>[/dim]")
+
+
+def render_json(result: PlanResult) -> None:
+    emit_json(result.to_dict())
+
+
+@click.command("plan")
+@paths_argument()
+@format_option()
+@click.option("--strict-owners", is_flag=True, default=None, help="Undeclared owners are errors, not warnings.")
+def plan(paths: tuple[str, ...], fmt: str, strict_owners: bool | None) -> None:
+    """Choose each integration's pattern with the article's decision framework, and say why.
+
+    Works offline with no state store. A bidirectional integration gets one pattern per direction.
+
+    \b
+    Exit codes: 0 planned, 1 the specs have errors.
+
+    \b
+    Examples:
+      weave plan specs/
+      weave plan specs/ --format json | jq '.integrations[] | {name, patterns}'
+      weave explain order-to-fulfillment specs/      # the full reasoning for one
+    """
+    result = api_plan(resolve_paths(paths), strict_owners=strict_owners)
+    if fmt == "json":
+        render_json(result)
+    else:
+        render_text(result)
+    sys.exit(result.exit_code)

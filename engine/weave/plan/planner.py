@@ -1,0 +1,95 @@
+"""Plan a project: for every integration, the framework's choice per side, the override, the hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weave.plan.facts import Portfolio, endpoints, facts_for, sides_of
+from weave.plan.limits import Limits
+from weave.plan.rules import HUB, PATTERNS
+from weave.plan.scoring import Decision, decide
+from weave.spec.model import Integration, Project
+
+
+@dataclass(frozen=True)
+class Override:
+    pattern: str
+    reason: str | None
+    agrees: bool  # the framework chose the same pattern on every side
+
+
+@dataclass(frozen=True)
+class IntegrationPlan:
+    name: str
+    direction: str
+    source: str
+    targets: tuple[str, ...]
+    owner: str | None
+    decisions: tuple[Decision, ...]  # one per side: (push,), (pull,) or (push, pull)
+    override: Override | None
+    hub: str | None  # the hub it routes through, when a side is hub-and-spoke
+    publishes: str | None
+    subscribes_to: str | None
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The patterns that will run, one per direction (the override wins over the framework)."""
+        if self.override is not None:
+            return tuple(self.override.pattern for _ in self.decisions)
+        return self.framework_patterns
+
+    @property
+    def framework_patterns(self) -> tuple[str, ...]:
+        return tuple(d.pattern for d in self.decisions)
+
+    @property
+    def systems(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for s in (self.source, *self.targets) if s))
+
+
+@dataclass(frozen=True)
+class Plan:
+    integrations: tuple[IntegrationPlan, ...]
+    limits: Limits
+
+    def get(self, name: str) -> IntegrationPlan | None:
+        return next((p for p in self.integrations if p.name == name), None)
+
+    def by_pattern(self) -> dict[str, int]:
+        counts = dict.fromkeys(PATTERNS, 0)
+        for item in self.integrations:
+            for pattern in set(item.patterns):
+                counts[pattern] += 1
+        return counts
+
+
+def plan_integration(integration: Integration, portfolio: Portfolio, limits: Limits) -> IntegrationPlan:
+    decisions = tuple(decide(facts_for(integration, side, portfolio, limits)) for side in sides_of(integration))
+    chosen = integration.pattern_override
+    override = None
+    if chosen in PATTERNS:
+        override = Override(chosen, integration.pattern_reason, all(d.pattern == chosen for d in decisions))
+    patterns = [override.pattern] * len(decisions) if override else [d.pattern for d in decisions]
+    ends = endpoints(integration)
+    source = integration.raw.get("source") if isinstance(integration.raw.get("source"), str) else ""
+    return IntegrationPlan(
+        name=integration.name,
+        direction=decisions[0].facts.direction,
+        source=source,
+        targets=tuple(e for e in ends if e != source),
+        owner=integration.owner,
+        decisions=decisions,
+        override=override,
+        hub=portfolio.hub_for(integration) if HUB in patterns else None,
+        publishes=integration.publishes,
+        subscribes_to=integration.subscribes_to,
+    )
+
+
+def plan_project(project: Project, limits: Limits | None = None) -> Plan:
+    """Pure planning: no state store, no network. Integrations in name order."""
+    limits = limits or Limits.from_settings(project.settings)
+    portfolio = Portfolio.of(project)
+    items = tuple(plan_integration(project.integrations[name], portfolio, limits)
+                  for name in sorted(project.integrations))
+    return Plan(integrations=items, limits=limits)
