@@ -61,15 +61,17 @@ class SandboxCluster:
 
     ``options`` passes keyword arguments to a service's constructor, e.g.
     ``{"bulk": {"records": 10_000}, "crm": {"webhook": WebhookConfig(url, secret)}}``.
-    ``ports`` pins a system to a port (default: a free one).
+    ``ports`` pins a system to a port (default: a free one). ``extra`` adds systems of your own
+    (`SimService` subclasses), e.g. a webhook receiver in a test; they start after ``systems``.
     """
 
     def __init__(self, systems: Iterable[str] | None = None, *, seed: int = 42,
                  options: Mapping[str, Mapping[str, Any]] | None = None,
-                 ports: Mapping[str, int] | None = None, host: str = "127.0.0.1") -> None:
-        self.names = list(systems) if systems is not None else list(SERVICES)
-        for name in self.names:
-            service_class(name)  # fail early on a typo
+                 ports: Mapping[str, int] | None = None, host: str = "127.0.0.1",
+                 extra: Mapping[str, type[SimService]] | None = None) -> None:
+        self.classes = {name: service_class(name) for name in (systems if systems is not None else SERVICES)}
+        self.classes.update(extra or {})
+        self.names = list(self.classes)
         self.seed = seed
         self.options = {k: dict(v) for k, v in (options or {}).items()}
         self.ports = dict(ports or {})
@@ -106,7 +108,7 @@ class SandboxCluster:
         return self
 
     async def _start_one(self, name: str) -> None:
-        service = service_class(name)(seed=self.seed, **self.options.get(name, {}))
+        service = self.classes[name](seed=self.seed, **self.options.get(name, {}))
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.ports.get(name, 0)))

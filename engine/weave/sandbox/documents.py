@@ -52,7 +52,9 @@ class DocumentsService(SimService):
         require_fields(body, "name", "content_type")
         if "content_base64" in body:
             try:
-                content = base64.b64decode(str(body["content_base64"]), validate=True)
+                if not isinstance(body["content_base64"], str):
+                    raise binascii.Error
+                content = base64.b64decode(body["content_base64"], validate=True)
             except binascii.Error:
                 raise HttpError(422, "validation_failed", "content_base64 is not base64",
                                 [{"field": "content_base64", "error": "invalid"}]) from None
