@@ -105,3 +105,27 @@ async def test_a_newer_schema_is_refused(store: StateStore, state_url: str) -> N
     )
     with pytest.raises(StateError, match="newer than this weave"):
         await open_state(state_url)
+
+
+async def test_one_failing_write_does_not_undo_concurrent_ones(store: StateStore) -> None:
+    await store.key_put("partner", "k1", "sha256:same", ["read"])
+    results = await asyncio.gather(
+        *(store.enqueue("hub", {"n": n}) for n in range(20)),
+        store.key_put("partner", "k2", "sha256:same", ["read"]),  # conflicts: the hash belongs to k1
+        *(store.idem_check_and_set("s", str(n)) for n in range(20)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[20], StateError)
+    assert all(isinstance(r, int) for r in results[:20]) and results[21:] == [True] * 20
+    assert await store.queue_depth("hub") == 20
+    assert [k.key_id for k in await store.key_list()] == ["k1"]
+    assert all([await store.idem_seen("s", str(n)) for n in range(20)])
+
+
+async def test_a_cancelled_writer_does_not_strand_the_others(store: StateStore) -> None:
+    tasks = [asyncio.create_task(store.enqueue("hub", {"n": n})) for n in range(40)]
+    await asyncio.sleep(0)  # let every task start and queue its write
+    tasks[0].cancel()
+    ids = await asyncio.wait_for(asyncio.gather(*tasks[1:]), timeout=30)
+    assert len(set(ids)) == 39
+    assert await store.queue_depth("hub") in (39, 40)  # the cancelled write may already have committed
