@@ -34,7 +34,7 @@ from weave.gateway.errors import (
 from weave.gateway.keys import KeyStore, MemoryKeyStore
 from weave.gateway.oauth import issue_token
 from weave.gateway.observe import GatewayMetrics, log_access
-from weave.gateway.openapi import build_openapi
+from weave.gateway.openapi import MAX_QUERY_VALUE, build_openapi
 from weave.gateway.ratelimit import Bucket, Limiter, MemoryLimiter, RedisLimiter
 from weave.gateway.router import Router, Template
 from weave.gateway.transform import Step, compile_steps
@@ -60,6 +60,7 @@ _PASS_BACK = frozenset({b"content-type", b"cache-control", b"etag", b"last-modif
                         b"expires", b"vary"})
 _CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_SPECIAL_METHODS = {b"/openapi.json": "GET", b"/oauth/token": "POST", b"/healthz": "GET", b"/metrics": "GET"}
 
 
 @dataclass
@@ -265,6 +266,14 @@ class GatewayApp:
 
     async def _special(self, method: str, raw_path: bytes, headers: Mapping[bytes, bytes], receive: Receive,
                        send: Send, out: list[tuple[bytes, bytes]]) -> int:
+        allowed = _SPECIAL_METHODS.get(raw_path)
+        if allowed is None or (raw_path == b"/metrics" and not self.config.expose_metrics):
+            return 0
+        if raw_path == b"/oauth/token" and self.auth.token_secret is None:
+            return 0
+        if method != allowed:
+            raise GatewayError(405, "method_not_allowed", "the route does not accept this method",
+                               [(b"allow", allowed.encode())])
         if raw_path == b"/openapi.json" and method == "GET":
             await self._respond(send, 200, self.openapi, out + [(b"content-type", _JSON)])
             return 200
@@ -392,6 +401,9 @@ class GatewayApp:
         if prepared.query_allowed and scope["query_string"]:
             client_query = [(k, v) for k, v in parse_qsl(scope["query_string"].decode("latin-1"))
                             if k in prepared.query_allowed]
+            if any(len(v) > MAX_QUERY_VALUE for _, v in client_query):
+                raise bad_request(f"a query parameter is longer than {MAX_QUERY_VALUE} characters",
+                                  code="invalid_query")
         route = prepared.route
         if route.upstream is not None:
             response = await self._upstream(prepared.calls[0], context, route.method, fwd, body, client_query)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from weave.gateway.config import ApiKeyAuth, ClientCredentialsAuth, GatewayConfig, Route
-from weave.gateway.router import PARAM_PATTERN, path_params
+from weave.gateway.router import MAX_PARAM_LENGTH, PARAM_PATTERN, path_params
+
+MAX_QUERY_VALUE = 200  # the app refuses longer values (400)
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -69,10 +71,10 @@ def _security(route: Route, config: GatewayConfig, key_schemes: dict[str, str], 
 def _operation(route: Route, config: GatewayConfig, key_schemes: dict[str, str], oauth: bool) -> dict[str, Any]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": PARAM_PATTERN}}
+         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PARAM_LENGTH, "pattern": PARAM_PATTERN}}
         for name in path_params(route.path)
     ]
-    params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
+    params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": MAX_QUERY_VALUE}}
                for name in route.query_params]
     success: dict[str, Any] = {
         "description": "Success.", "headers": _RATE_HEADERS,

@@ -17,6 +17,7 @@ from weave.gateway.errors import GatewayError, bad_request
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+MAX_PARAM_LENGTH = 200
 PARAM_PATTERN = r"^(?!\.{1,2}$)[^/\\\x00-\x1f\x7f]+$"  # the same rule, for the OpenAPI document
 
 
@@ -29,6 +30,8 @@ def _decode_param(raw: bytes) -> str:
         value = unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
         raise bad_request("a path parameter is not valid UTF-8", code="invalid_path") from None
+    if len(value) > MAX_PARAM_LENGTH:
+        raise bad_request(f"a path parameter is longer than {MAX_PARAM_LENGTH} characters", code="invalid_path")
     if not value or value in (".", "..") or _UNSAFE.search(value):
         raise bad_request("a path parameter contains a forbidden character or segment", code="invalid_path")
     return value
