@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from weave.gateway import MemoryLimiter, RateLimit, RedisLimiter, SqliteKeyStore, create_key
 from weave.sandbox.services import free_port, wait_for_port
