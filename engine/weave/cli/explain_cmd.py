@@ -10,7 +10,7 @@ from rich.table import Table
 from weave.api import UnknownName
 from weave.api import explain as api_explain
 from weave.cli.common import emit_json, format_option, print_diagnostics, resolve_paths, stdout
-from weave.cli.plan_cmd import styled
+from weave.cli.plan_cmd import styled, table_console
 from weave.plan.views import integration_to_dict
 
 
@@ -52,7 +52,7 @@ def explain(integration: str, paths: tuple[str, ...], fmt: str, cite: bool) -> N
         for row in rows:
             cells = [row.question, row.answer, row.rule or "—", row.condition, row.votes]
             table.add_row(*cells, *([row.cites] if cite else []))
-        stdout.print(table)
+        table_console().print(table)
         scores = "  ".join(f"{styled(p)} {s}" for p, s in sorted(decision.scores, key=lambda x: -x[1]))
         stdout.print(f"scores: {scores}")
         stdout.print(f"chosen: {styled(decision.pattern)}")

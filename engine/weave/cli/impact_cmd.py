@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from weave.api import UnknownName
 from weave.api import impact as api_impact
 from weave.cli.common import emit_json, format_option, resolve_paths, stdout
-from weave.cli.plan_cmd import styled
+from weave.cli.plan_cmd import styled, table_console
 from weave.plan.views import SCHEMA_VERSION
 
 
@@ -50,8 +51,8 @@ def impact(system: str, paths: tuple[str, ...], fmt: str) -> None:
     for column in ("integration", "pattern(s)", "via", "path", "owner"):
         table.add_column(column, overflow="fold")
     for i in found.integrations:
-        table.add_row(i.integration, " + ".join(styled(p) for p in i.patterns), i.via, i.path_text(),
+        table.add_row(i.integration, " + ".join(styled(p) for p in i.patterns), i.via, escape(i.path_text()),
                       i.owner or "[red]none[/]")
-    stdout.print(table)
+    table_console().print(table)
     if found.owners:
         stdout.print(f"owners to call: {', '.join(found.owners)}")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from weave.api import inventory as api_inventory
 from weave.cli.common import emit_json, format_option, paths_argument, resolve_paths, stdout
-from weave.cli.plan_cmd import styled
+from weave.cli.plan_cmd import styled, table_console
 from weave.plan.inventory import to_csv
 from weave.plan.views import SCHEMA_VERSION
 
@@ -40,6 +40,6 @@ def inventory(paths: tuple[str, ...], fmt: str) -> None:
                           f"{row.source} → {', '.join(row.targets)}",
                           " ".join([*([f"hub {row.hub}"] if row.hub else []), *row.events]),
                           row.owner or "[red]none[/]", ", ".join(f"{s}: {a}" for s, a in row.auth))
-        stdout.print(table)
+        table_console().print(table)
         stdout.print(f"{len(result.rows)} integration(s)")
     sys.exit(result.result.exit_code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from weave.api import PlanResult
@@ -31,6 +32,11 @@ PATTERN_STYLE = {
     "api-gateway": "magenta",
     "etl-batch": "dark_orange",
 }
+
+
+def table_console() -> Console:
+    """The terminal's console, or a 160-column one when output is piped (tables stay legible in logs)."""
+    return stdout if stdout.is_terminal else Console(width=160, highlight=False, soft_wrap=True)
 
 
 def styled(pattern: str) -> str:
@@ -62,7 +68,7 @@ def render_text(result: PlanResult) -> None:
         notes += [w.code for w in warnings if w.severity != Severity.INFO]
         table.add_row(item.name, " + ".join(styled(p) for p in item.patterns), _why(item), runner,
                       item.owner or "[red]none[/]", " ".join(notes))
-    stdout.print(table)
+    table_console().print(table)
     counts = ", ".join(f"{styled(p)} {n}" for p, n in result.plan.by_pattern().items() if n)
     stdout.print(f"{len(result.plan.integrations)} integration(s): {counts or 'none'}")
     print_diagnostics([d for d in result.diagnostics if d.severity != Severity.INFO])

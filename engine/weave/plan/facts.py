@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from weave.plan.limits import Limits
@@ -55,11 +55,19 @@ def _peak_key(system: System | None) -> tuple[Any, ...] | None:
 
 @dataclass(frozen=True)
 class Portfolio:
-    """Project-wide context: how many integrations touch each system, which systems are hubs."""
+    """Project-wide context: how many integrations touch each system, which systems are hubs.
+
+    `direct` counts, per system, the integrations that are direct connections the system must maintain
+    (point-to-point or hub-and-spoke by the four questions, or by override); the planner fills it in a
+    first pass (weave.plan.planner.build_portfolio). Event consumers, gateway consumers and ETL jobs are
+    not counted: the article's burden of point-to-point is one connection (auth, error handling, data
+    format, monitoring) per direct integration.
+    """
 
     touching: Mapping[str, int]
     systems: Mapping[str, System]
     hubs: tuple[str, ...]
+    direct: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, project: Project) -> Portfolio:
@@ -95,7 +103,8 @@ class Facts:
     transform_complexity: str | None
     exposure: str
     target_count: int
-    connection_count: int  # integrations touching the busiest endpoint (hubs excluded)
+    connection_count: int  # direct connections on the busiest endpoint (hubs excluded)
+    total_count: int  # all integrations touching that endpoint
     busiest_system: str | None
     nonstandard_systems: tuple[str, ...]
     heterogeneous_apis: bool
@@ -132,8 +141,9 @@ def facts_for(integration: Integration, side: str, portfolio: Portfolio, limits:
     rpt, tpd = _int(volume.get("records_per_transaction")), _int(volume.get("transactions_per_day"))
     ends = endpoints(integration)
     counted = [n for n in ends if not portfolio.is_hub(n)]
-    busiest = max(counted, key=lambda n: (portfolio.touching.get(n, 0), n == ends[0]), default=None)
-    count = portfolio.touching.get(busiest, 0) if busiest else 0
+    busiest = max(counted, key=lambda n: (portfolio.direct.get(n, 0), portfolio.touching.get(n, 0), n == ends[0]),
+                  default=None)
+    count = portfolio.direct.get(busiest, 0) if busiest else 0
     declared = [portfolio.systems[n] for n in counted if n in portfolio.systems]
     nonstandard = tuple(s.name for s in declared if not s.is_standard)
     api_kinds = {(s.style, s.auth_type) for s in declared}
@@ -153,6 +163,7 @@ def facts_for(integration: Integration, side: str, portfolio: Portfolio, limits:
         exposure=_str(raw.get("exposure")) or "internal",
         target_count=sum(1 for n in ends if n != _str(raw.get("source"))),
         connection_count=count,
+        total_count=portfolio.touching.get(busiest, 0) if busiest else 0,
         busiest_system=busiest,
         nonstandard_systems=nonstandard,
         heterogeneous_apis=bool(nonstandard) or len(api_kinds) > 1,

@@ -39,7 +39,8 @@ class Impacted:
         text = " → ".join(f"[{name}]" if kind == "integration" else f"{kind} {name}" for kind, name in self.path)
         if self.hub and ("system", self.hub) != self.path[0]:
             text += f" → hub {self.hub}"
-        return text + (f" → {', '.join(self.downstream)}" if self.downstream else "")
+        downstream = [s for s in self.downstream if ("system", s) != self.path[0]]
+        return text + (f" → {', '.join(downstream)}" if downstream else "")
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from weave.plan.facts import Portfolio, endpoints, facts_for, sides_of
 from weave.plan.limits import Limits
-from weave.plan.rules import HUB, PATTERNS
+from weave.plan.rules import HUB, P2P, PATTERNS, RULES, Question
 from weave.plan.scoring import Decision, decide
 from weave.spec.model import Integration, Project
 
@@ -63,6 +64,29 @@ class Plan:
         return counts
 
 
+DIRECT = frozenset({P2P, HUB})
+FRAMEWORK_RULES = tuple(rule for rule in RULES if rule.question != Question.PORTFOLIO)
+
+
+def is_direct(integration: Integration, portfolio: Portfolio, limits: Limits) -> bool:
+    """A direct connection its systems must maintain: the override says so, or the four questions
+    (and exposure) without the portfolio choose point-to-point or hub-and-spoke on some side."""
+    if integration.pattern_override in PATTERNS:
+        return integration.pattern_override in DIRECT
+    return any(decide(facts_for(integration, side, portfolio, limits), FRAMEWORK_RULES).pattern in DIRECT
+               for side in sides_of(integration))
+
+
+def build_portfolio(project: Project, limits: Limits) -> Portfolio:
+    """First pass: count each system's direct connections; the second pass plans with that context."""
+    base = Portfolio.of(project)
+    direct: Counter[str] = Counter()
+    for integration in project.integrations.values():
+        if is_direct(integration, base, limits):
+            direct.update(n for n in endpoints(integration) if not base.is_hub(n))
+    return replace(base, direct=dict(direct))
+
+
 def plan_integration(integration: Integration, portfolio: Portfolio, limits: Limits) -> IntegrationPlan:
     decisions = tuple(decide(facts_for(integration, side, portfolio, limits)) for side in sides_of(integration))
     chosen = integration.pattern_override
@@ -89,7 +113,7 @@ def plan_integration(integration: Integration, portfolio: Portfolio, limits: Lim
 def plan_project(project: Project, limits: Limits | None = None) -> Plan:
     """Pure planning: no state store, no network. Integrations in name order."""
     limits = limits or Limits.from_settings(project.settings)
-    portfolio = Portfolio.of(project)
+    portfolio = build_portfolio(project, limits)
     items = tuple(plan_integration(project.integrations[name], portfolio, limits)
                   for name in sorted(project.integrations))
     return Plan(integrations=items, limits=limits)

@@ -130,20 +130,20 @@ RULES: tuple[Rule, ...] = (
          lambda f: f.external and f.side == "pull", _v(gateway=ESSENTIAL)),
     # --- portfolio context ---------------------------------------------------------------------
     Rule("PF-P2P-FITS", Question.PORTFOLIO, _USE_P2P,
-         "fewer than 5 integrations on the busiest system, standard APIs, moderate volume",
+         "fewer than 5 direct connections on the busiest system, standard APIs, moderate volume",
          lambda f: f.count_low and f.all_standard and f.moderate_volume, (Shift(HUB, P2P),)),
     Rule("PF-HUB-TOO-FEW", Question.PORTFOLIO,
          "Hub-and-spoke is the wrong pattern when: the integration count is very low (point-to-point is simpler)",
-         "a very low integration count (one or two)", lambda f: f.count_very_low, (Shift(HUB, P2P),)),
+         "a very low count (one or two direct connections)", lambda f: f.count_very_low, (Shift(HUB, P2P),)),
     Rule("PF-P2P-TOO-MANY", Question.PORTFOLIO, _MOVE_AWAY,
-         "more than 5 integrations on the busiest system", lambda f: f.count_high, (Shift(P2P, HUB),)),
+         "more than 5 direct connections on the busiest system", lambda f: f.count_high, (Shift(P2P, HUB),)),
     Rule("PF-P2P-NONSTANDARD", Question.PORTFOLIO, _MOVE_AWAY,
          "a connected system has a non-standard API (SOAP, SQL, file, proprietary or custom auth)",
          lambda f: bool(f.nonstandard_systems), (Shift(P2P, HUB),)),
     Rule("PF-HUB-FITS", Question.PORTFOLIO,
          "Hub-and-spoke is the right pattern when: the integration count is moderate to high (5-20+), the "
          "connected systems have heterogeneous APIs",
-         "5 or more integrations on the busiest system and heterogeneous APIs",
+         "5 or more direct connections on the busiest system and heterogeneous APIs",
          lambda f: not f.count_low and f.heterogeneous_apis, _v(hub=RIGHT_WHEN)),
 )
 

@@ -33,12 +33,13 @@ def answers(facts: Facts) -> dict[Question, str]:
     return {
         Question.DIRECTION: direction,
         Question.TIMING: facts.timing or "(not stated)",
-        Question.VOLUME: (f"{facts.records_per_transaction:,} records × {facts.transactions_per_day:,}/day = "
+        Question.VOLUME: (f"{facts.records_per_transaction:,} record(s) × {facts.transactions_per_day:,}/day = "
                           f"{facts.records_per_day:,}/day ({'high' if facts.high_volume else 'moderate'}); "
                           f"{complexity} transformations"),
         Question.COUPLING: facts.coupling or "(not stated)",
         Question.EXPOSURE: facts.exposure + (" (external)" if facts.external else ""),
-        Question.PORTFOLIO: (f"{busiest} has {facts.connection_count} integration(s); APIs {apis}; "
+        Question.PORTFOLIO: (f"{busiest} maintains {facts.connection_count} direct connection(s) "
+                             f"({facts.total_count} integration(s) in all); APIs {apis}; "
                              f"hub: {facts.hub or 'none declared (weave is the hub)'}"),
     }
 
@@ -69,7 +70,9 @@ def explain_rows(decision: Decision) -> list[ExplainRow]:
         fired = [c for c in decision.contributions if c.rule.question == question]
         answer = facts_answers[question]
         if not fired:
-            rows.append(ExplainRow(str(question), answer, "", "no rule of this question applies", "—", ""))
+            why = ("external parties reach in on the pull side, not on this one"
+                   if question == Question.EXPOSURE and decision.facts.external else "no rule of this question applies")
+            rows.append(ExplainRow(str(question), answer, "", why, "—", ""))
         for i, c in enumerate(fired):
             rows.append(ExplainRow(str(question) if i == 0 else "", answer if i == 0 else "", c.rule.id,
                                    c.rule.condition, votes_text(c), c.rule.cites))
