@@ -9,10 +9,9 @@ may append a message twice (at-least-once; sinks dedup with idempotency keys).
 from __future__ import annotations
 
 import asyncio
-import re
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import orjson
@@ -20,11 +19,20 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from weave.bus._base import EventBus, Record, Since, Start, Subscription, since_value
 from weave.bus._idempotency import Claim
+from weave.bus._redis_codec import (
+    PUBLISH,
+    READ,
+    decode_batch,
+    decode_entry,
+    id_before,
+    parse_id,
+    publish_lines,
+)
 from weave.bus._types import (
     BusError,
     BusUnavailable,
@@ -36,39 +44,11 @@ from weave.bus._types import (
 )
 
 T = TypeVar("T")
-_ID_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
-_MAX_SEQ = 18446744073709551615
-_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 _MAX_BLOCK_MS = 2000  # below the client's socket timeout
 _LAG_SCAN_LIMIT = 1_000_000
+_PUBLISH_SHA = hashlib.sha1(PUBLISH.encode()).hexdigest()
+_READ_SHA = hashlib.sha1(READ.encode()).hexdigest()
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-
-
-def parse_id(message_id: str) -> tuple[int, int]:
-    m = _ID_RE.match(message_id) if isinstance(message_id, str) else None
-    if not m:
-        raise BusError(f"invalid message id {message_id!r} for the Redis bus (ids look like 1700000000000-0)")
-    return int(m.group(1)), int(m.group(2) or 0)
-
-
-def _before(ms: int, seq: int) -> str:
-    if seq > 0:
-        return f"{ms}-{seq - 1}"
-    return f"{ms - 1}-{_MAX_SEQ}" if ms > 0 else "0-0"
-
-
-def _message(topic: str, raw_id: bytes, fields: dict[bytes, bytes], count: int) -> Message:
-    key = fields.get(b"k")
-    headers = fields.get(b"h")
-    return Message(
-        raw_id.decode(),
-        topic,
-        orjson.loads(fields[b"p"]),
-        key.decode() if key is not None else None,
-        orjson.loads(headers) if headers else _NO_HEADERS,
-        int(raw_id.split(b"-", 1)[0]) / 1000,
-        count,
-    )
 
 
 class RedisBus(EventBus):
@@ -132,6 +112,17 @@ class RedisBus(EventBus):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
+    async def with_scripts(self, op: Callable[[aioredis.Redis], Awaitable[T]], r: aioredis.Redis) -> T:
+        """Run `op`, loading weave's Lua scripts first if Redis does not know them (new or restarted server).
+        A NOSCRIPT reply means the script did not run, so running `op` again appends nothing twice."""
+        try:
+            return await op(r)
+        except NoScriptError:
+            pass
+        for script in (PUBLISH, READ):
+            await r.script_load(script)
+        return await op(r)
+
     def stream(self, topic: str) -> str:
         return self.prefix + topic
 
@@ -145,23 +136,30 @@ class RedisBus(EventBus):
                 self._last_trim[topic] = now
                 trims.append((topic, retention))
 
+        by_topic: dict[str, list[int]] = {}
+        for index, record in enumerate(records):
+            by_topic.setdefault(record[0], []).append(index)
+
         async def write(r: aioredis.Redis) -> list[Any]:
             pipe = r.pipeline(transaction=False)
-            for topic, key, payload, headers in records:
-                fields: dict[bytes, bytes | str] = {b"p": payload}
-                if key is not None:
-                    fields[b"k"] = key
-                if headers is not None:
-                    fields[b"h"] = headers
+            for topic, indexes in by_topic.items():
                 retention = self.retention_for(topic)
-                pipe.xadd(self.stream(topic), fields,  # type: ignore[arg-type]
-                          maxlen=retention.max_len, approximate=retention.approximate)
+                lines = publish_lines([
+                    (payload, orjson.dumps(key) if key is not None else b"", headers or b"")
+                    for _, key, payload, headers in (records[i] for i in indexes)
+                ])
+                approx = "~" if retention.approximate else "="
+                pipe.evalsha(_PUBLISH_SHA, 1, self.stream(topic), retention.max_len or "", approx, lines)
             for topic, retention in trims:
                 pipe.xtrim(self.stream(topic), minid=self._minid(retention, now), approximate=retention.approximate)
             return await pipe.execute()
 
-        results = await self.call(write, "publish")
-        return [raw.decode() for raw in results[: len(records)]]
+        results = await self.call(lambda r: self.with_scripts(write, r), "publish")
+        ids: list[str] = [""] * len(records)
+        for (_, indexes), joined in zip(by_topic.items(), results, strict=False):
+            for i, message_id in zip(indexes, joined.decode().split(" "), strict=True):
+                ids[i] = message_id
+        return ids
 
     @staticmethod
     def _minid(retention: Retention, now: float) -> str:
@@ -241,7 +239,7 @@ class RedisBus(EventBus):
             target = (max(0, int(at_time * 1000)), 0)
         info = await self._group_info(topic, group)
         current = parse_id(info["last-delivered-id"].decode())
-        new_id = _before(*target)
+        new_id = id_before(*target)
         if parse_id(new_id) < current:
             await self.call(lambda r: r.xgroup_setid(self.stream(topic), group, new_id), "replay")
         return await self.lag(topic, group)
@@ -273,13 +271,25 @@ class RedisSubscription(Subscription):
         self._vt_ms = int(visibility_timeout * 1000)
 
     async def _read_new(self, max_count: int, block_ms: int) -> list[Message]:
+        """The READ script first (one reply per batch); only when it finds nothing, a blocking XREADGROUP."""
         deadline = time.monotonic() + block_ms / 1000
         while True:
-            block = min(_MAX_BLOCK_MS, int((deadline - time.monotonic()) * 1000))
             try:
-                reply = await self.bus.call(
+                blob = await self.bus.call(
+                    lambda r: self.bus.with_scripts(
+                        lambda c: c.evalsha(_READ_SHA, 1, self.key, self.group, self.consumer, max_count), r
+                    ),
+                    "fetch",
+                )
+                if blob:
+                    return decode_batch(self.topic, blob)
+                block = min(_MAX_BLOCK_MS, int((deadline - time.monotonic()) * 1000))
+                if block <= 0:
+                    return []
+                # COUNT 1: wake up on the first new entry, then take the rest of the batch through READ.
+                reply: Any = await self.bus.call(
                     lambda r, b=block: r.xreadgroup(  # type: ignore[misc]
-                        self.group, self.consumer, {self.key: ">"}, count=max_count, block=b if b > 0 else None
+                        self.group, self.consumer, {self.key: ">"}, count=1, block=b
                     ),
                     "fetch",
                 )
@@ -290,8 +300,11 @@ class RedisSubscription(Subscription):
                 await self.bus.ensure_group(self.topic, self.group, start="earliest")
                 continue
             if reply:
-                topic = self.topic
-                return [_message(topic, raw_id, fields, 1) for raw_id, fields in reply[0][1] if fields]
+                first = [decode_entry(self.topic, raw_id, fields, 1) for raw_id, fields in reply[0][1] if fields]
+                if first and max_count > 1:
+                    first += await self._read_new(max_count - 1, 0)
+                if first:
+                    return first
             if time.monotonic() >= deadline:
                 return []
 
@@ -331,7 +344,7 @@ class RedisSubscription(Subscription):
         out = []
         for (raw_id, fields), info in zip(entries, delivered, strict=True):
             count = int(info[0]["times_delivered"]) if info else 1
-            out.append(_message(self.topic, raw_id, fields, count))
+            out.append(decode_entry(self.topic, raw_id, fields, count))
         return out
 
 

@@ -32,7 +32,7 @@ class SqliteBus(EventBus):
         path: str | Path,
         *,
         synchronous: str = "FULL",
-        poll_interval: float = 0.05,
+        poll_interval: float = 0.02,
         trim_interval: float = 1.0,
         retention: Retention | None = None,
         topic_retention: Mapping[str, Retention] | None = None,
@@ -47,6 +47,7 @@ class SqliteBus(EventBus):
         self.trim_interval = trim_interval
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weave-bus-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._mode = self.synchronous
         self._last_trim: dict[str, float] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
 
@@ -62,15 +63,28 @@ class SqliteBus(EventBus):
     async def _loop_run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` on the database thread."""
+    async def run(self, fn: Callable[..., T], *args: Any, durable: bool = False) -> T:
+        """Run `fn(conn, *args)` on the database thread.
+
+        Only publishing needs `durable` (the configured `synchronous`, FULL by default: fsync per commit).
+        Consumer bookkeeping (cursor, pending, acks) commits with NORMAL: after a power cut it can roll
+        back to an earlier state, which only means redelivery - at-least-once holds, and the hot path
+        saves two fsyncs per batch.
+        """
         conn = self._conn
         if conn is None:
             raise BusError("the embedded bus is not open (use `await open_bus(...)`)")
+        mode = self.synchronous if durable else "NORMAL"
         try:
-            return await self._loop_run(fn, conn, *args)
+            return await self._loop_run(self._in_thread, conn, mode, fn, args)
         except sqlite3.Error as exc:
             raise BusError(f"embedded bus at {self.path}: {exc}") from exc
+
+    def _in_thread(self, conn: sqlite3.Connection, mode: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if mode != self._mode:
+            conn.execute(f"PRAGMA synchronous = {mode}")
+            self._mode = mode
+        return ops.retrying(fn, conn, *args)
 
     async def close(self) -> None:
         if self._flusher is not None and not self._flusher.done():
@@ -88,7 +102,7 @@ class SqliteBus(EventBus):
             if now - self._last_trim.get(topic, 0.0) >= self.trim_interval:
                 self._last_trim[topic] = now
                 trims.append((topic, self.retention_for(topic)))
-        ids = await self.run(ops.append, records, trims, now)
+        ids = await self.run(ops.append, records, trims, now, durable=True)
         for topic in {r[0] for r in records}:
             event = self._wakeups.pop(topic, None)
             if event is not None:
@@ -106,7 +120,7 @@ class SqliteBus(EventBus):
         return SqliteSubscription(self, topic, group, consumer, visibility_timeout)
 
     async def ensure_group(self, topic: str, group: str, *, start: Start = "latest") -> bool:
-        return await self.run(ops.ensure_group, topic, group, start, time.time())
+        return await self.run(ops.ensure_group, topic, group, start, time.time(), durable=True)
 
     async def groups(self, topic: str) -> list[str]:
         return await self.run(ops.groups, topic)
@@ -121,7 +135,7 @@ class SqliteBus(EventBus):
         at_time, at_id = since_value(since)
         if at_id is not None:
             ops.parse_id(at_id)
-        return await self.run(ops.replay, topic, group, at_time, at_id)
+        return await self.run(ops.replay, topic, group, at_time, at_id, durable=True)
 
     async def trim(self, topic: str) -> int:
         return await self.run(ops.trim_now, topic, self.retention_for(topic), time.time())
@@ -179,7 +193,7 @@ class SqliteIdempotency:
         return await self.bus.run(ops.idem_claim, self.prefix + key, token, ttl_s, time.time())
 
     async def complete(self, key: str, token: str) -> None:
-        await self.bus.run(ops.idem_complete, self.prefix + key, token, self.done_ttl_s, time.time())
+        await self.bus.run(ops.idem_complete, self.prefix + key, token, self.done_ttl_s, time.time(), durable=True)
 
     async def release(self, key: str, token: str) -> None:
         await self.bus.run(ops.idem_release, self.prefix + key, token)
