@@ -113,6 +113,7 @@ class RuntimeApp:
         self.admin_token = admin_token
         self.status_page = status_page
         self.detail = detail
+        self.on_error: Callable[[str, BaseException], None] | None = None
         self.inflight = 0
 
     def swap(self, table: RouteTable) -> None:
@@ -176,7 +177,9 @@ class RuntimeApp:
         self.inflight += 1
         try:
             response: HttpResponse = await route.handler(request)
-        except Exception:  # noqa: BLE001 - never leak internals to the caller
+        except Exception as exc:  # noqa: BLE001 - never leak internals to the caller; log them
+            if self.on_error is not None:
+                self.on_error(route.integration, exc)
             response = HttpResponse(500, {"error": {"code": "internal_error", "message": "internal error"}})
         finally:
             self.inflight -= 1

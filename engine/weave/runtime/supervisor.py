@@ -57,6 +57,7 @@ class Supervisor:
         self.app = RuntimeApp(metrics_body=self.metrics.render, metrics_type=self.metrics.content_type,
                               ready=lambda: self.started, status=self.status, admin_token=admin_token,
                               status_page=self._status_page, detail=self.integration_detail)
+        self.app.on_error = self._log_error
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -95,7 +96,8 @@ class Supervisor:
     # --- building and switching ----------------------------------------------------------------
     def build(self, revision: Any) -> tuple[LoadedRevision, RuntimeServices]:
         snapshot = revision.specs or {}
-        load = load_sources(snapshot.get("files", {}), root=snapshot.get("root"), settings=snapshot.get("settings"))
+        load = load_sources(snapshot.get("documents", []), root=snapshot.get("root"),
+                            settings=snapshot.get("settings"))
         project = load.project
         services = RuntimeServices(state=self.state, bus=self.bus, project=project, revision=revision.id,
                                    worker_id=self.worker_id, metrics=self.metrics, logger=self.logger,
@@ -159,6 +161,12 @@ class Supervisor:
         from weave.runtime.status import collect_status
 
         return await collect_status(self)
+
+    def _log_error(self, integration: str, exc: BaseException) -> None:
+        import traceback
+
+        self.logger.log(integration, "request failed", level="error", error=f"{type(exc).__name__}: {exc}",
+                        trace=traceback.format_exception(exc)[-3:])
 
     async def integration_detail(self, name: str) -> dict[str, Any] | None:
         from weave.runtime.status import integration_detail
