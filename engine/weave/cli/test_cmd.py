@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -11,6 +12,12 @@ from rich.syntax import Syntax
 from weave.cli.common import emit_json, stdout
 from weave.transforms.test_report import to_json, to_junit
 from weave.transforms.testing import run_tests
+
+
+def default_paths() -> list[str]:
+    """specs/ and transforms/ when the current directory has them, else the directory itself."""
+    found = [p for p in ("specs", "transforms") if os.path.isdir(p)]
+    return found or ["."]
 
 
 @click.command("test")
@@ -30,11 +37,11 @@ def test(paths: tuple[str, ...], fmt: str, output: str | None, verbose: bool) ->
 
     \b
     Examples:
-      weave test                              # the project in the current directory
+      weave test                              # specs/ and transforms/ of the current project
       weave test transforms/ specs/orders.yaml
       weave test --format junit -o report.xml # for CI
     """
-    report = run_tests(list(paths) or ["."])
+    report = run_tests(list(paths) or default_paths())
     if fmt != "text":
         text = to_junit(report) if fmt == "junit" else None
         if output:

@@ -114,6 +114,14 @@ def _files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def _display(path: Path) -> str:
+    """Paths as people typed them: relative to the working directory when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _line(doc: Document, *path: str | int) -> int:
     return doc.position(path)[0]
 
@@ -180,10 +188,10 @@ def load_library(paths: Iterable[str | Path]) -> Library:
     tables: dict[str, TableDef] = {}
     problems: list[Problem] = []
     for path in _files(path_list):
-        documents, diagnostics = load_file(path, str(path))
+        documents, diagnostics = load_file(path, _display(path))
         for diag in diagnostics:
             if getattr(diag, "severity", "error") == "error":
-                problems.append(Problem(str(path), diag.line, f"{diag.code}: {diag.message}"))
+                problems.append(Problem(_display(path), diag.line, f"{diag.code}: {diag.message}"))
         for doc in documents:
             data = doc.data
             if not isinstance(data, dict) or data.get("kind") not in ("transform", "table"):

@@ -296,8 +296,8 @@ def _max_by(array: list[Any], expref: _Expression) -> Any:
 
 
 def _sig(*types: list[str], variadic: bool = False) -> Signature:
-    out = [{"types": list(t)} for t in types]
-    if variadic:
+    out: list[dict[str, Any]] = [{"types": list(t)} for t in types]
+    if variadic and out:
         out[-1]["variadic"] = True
     return tuple(out)
 

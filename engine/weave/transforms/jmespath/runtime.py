@@ -41,7 +41,7 @@ def positioned(exc: BaseException, expression: str, position: int) -> BaseExcept
     if isinstance(exc, SearchErrorMixin):
         return exc
     cls = type(exc)
-    sub = _SUBCLASSES.get(cls)
+    sub: Any = _SUBCLASSES.get(cls)
     if sub is None:
         sub = type(cls.__name__, (cls, SearchErrorMixin), {"__module__": __name__, "__str__": _positioned_str})
         _SUBCLASSES[cls] = sub

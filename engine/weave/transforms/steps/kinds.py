@@ -149,12 +149,11 @@ def k_set(arg: Any, ctx: Context) -> StepFn:
         if isinstance(spec, str):
             setters.append((parts, expression(spec, ctx, f"set.{name}").search))
         elif isinstance(spec, Mapping) and "template" in spec:
-            tpl = _template(spec, ctx)
-            setters.append((parts, lambda r, t=tpl: _render(t, r)))
+            setters.append((parts, _renderer(_template(spec, ctx))))
         elif isinstance(spec, Mapping) and "expression" in spec:
             setters.append((parts, _jinja_expression(spec["expression"], ctx)))
         elif isinstance(spec, Mapping) and "value" in spec:
-            setters.append((parts, lambda r, v=spec["value"]: v))
+            setters.append((parts, _constant(spec["value"])))
         else:
             raise BuildFailure(f"set.{name}: give a JMESPath string, {{template: ...}}, {{expression: ...}} or {{value: ...}}")
     flat = all(len(p) == 1 for p, _ in setters)
@@ -177,6 +176,14 @@ def k_set(arg: Any, ctx: Context) -> StepFn:
         return out
 
     return run
+
+
+def _renderer(template: Any) -> Callable[[dict[str, Any]], Any]:
+    return lambda record: _render(template, record)
+
+
+def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
+    return lambda record: value
 
 
 def _jinja_expression(source: Any, ctx: Context) -> Callable[[dict[str, Any]], Any]:
