@@ -10,7 +10,7 @@ import pytest
 from weave.sandbox import SandboxCluster
 from weave.sandbox.crm import TOKEN
 
-from ._util import received
+from ._util import Receiver, received
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -109,3 +109,17 @@ def test_received_long_polls_for_a_count(sandbox: SandboxCluster, http: httpx.Cl
     items = received(http, url, min=1, timeout=5)
     assert len(items) == 1 and items[0]["seq"] == 1
     assert received(http, url, after=1) == []
+
+
+def test_received_log_is_bounded_but_seq_keeps_counting(http: httpx.Client) -> None:
+    class Small(Receiver):
+        received_limit = 2
+
+    with SandboxCluster([], extra={"small": Small}) as cluster:
+        url = cluster.url("small")
+        for i in range(5):
+            http.post(url + "/hook", content=str(i)).raise_for_status()
+        items = received(http, url)
+        assert [(e["seq"], e["body"]) for e in items] == [(4, "3"), (5, "4")]
+        assert [e["seq"] for e in received(http, url, after=4)] == [5]
+        assert http.get(url + "/_stats").json()["received"] == 5

@@ -16,7 +16,8 @@ import signal
 import sys
 from typing import Any
 
-from weave.sandbox.cluster import SERVICES, SandboxCluster, _loop_factory
+from weave.sandbox._webhooks import WebhookConfig
+from weave.sandbox.cluster import SERVICES, SandboxCluster, _loop_factory, service_class
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -24,6 +25,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=list(SERVICES), help="start only this system (repeat)")
     parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT", help="pin a system's port")
+    parser.add_argument("--webhook", action="append", default=[], metavar="NAME=URL",
+                        help="send NAME's webhooks (crm, payments) to URL, signed with its default secret")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--bulk-records", type=int, default=None, help="records served by the bulk system")
     parser.add_argument("--format", choices=["text", "json"], default="text")
@@ -38,6 +41,13 @@ async def _run(args: argparse.Namespace) -> None:
     options: dict[str, dict[str, Any]] = {}
     if args.bulk_records is not None:
         options["bulk"] = {"records": args.bulk_records}
+    for item in args.webhook:
+        name, _, url = item.partition("=")
+        scheme = service_class(name).webhook_scheme
+        if scheme is None:
+            raise SystemExit(f"{name} sends no webhooks")
+        secret = service_class(name)().credentials()["webhook_secret"]
+        options.setdefault(name, {})["webhook"] = WebhookConfig(url=url, secret=secret, scheme=scheme)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

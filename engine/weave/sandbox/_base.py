@@ -32,10 +32,13 @@ class SimService:
     name: ClassVar[str] = "service"
     title: ClassVar[str] = "simulated service"
     webhook_scheme: ClassVar[str | None] = None
+    #: entries kept for `GET /_received`; older ones are dropped (``seq`` keeps counting)
+    received_limit: ClassVar[int] = 100_000
 
     def __init__(self, *, seed: int = 42, webhook: WebhookConfig | None = None) -> None:
         self.seed = seed
         self.received: list[dict[str, Any]] = []
+        self.received_total = 0
         self.counters: Counter[str] = Counter()
         self.faults = FaultInjector()
         self.traffic = Traffic()
@@ -58,8 +61,9 @@ class SimService:
     # -- helpers for handlers -----------------------------------------------------------------
     def record(self, request: Request, body: Any, operation: str | None = None) -> dict[str, Any]:
         """Log one accepted request for `GET /_received`."""
+        self.received_total += 1
         entry = {
-            "seq": len(self.received) + 1,
+            "seq": self.received_total,
             "at": utc_now_iso(),
             "method": request.method,
             "path": request.url.path,
@@ -69,6 +73,8 @@ class SimService:
             "body": body,
         }
         self.received.append(entry)
+        if len(self.received) > self.received_limit:
+            del self.received[: len(self.received) - self.received_limit]
         self._arrived.set()
         return entry
 
@@ -155,8 +161,9 @@ class SimService:
 
     def _filtered(self, request: Request) -> list[dict[str, Any]]:
         q = request.query_params
-        after = int(q.get("after", "0") or 0)
-        items = self.received[after:]
+        after = int_param(request, "after", 0)
+        first_seq = self.received[0]["seq"] if self.received else 1
+        items = self.received[max(after - first_seq + 1, 0):]
         if q.get("path"):
             items = [e for e in items if e["path"].startswith(q["path"])]
         if q.get("operation"):
@@ -166,11 +173,12 @@ class SimService:
         return items
 
     async def _stats(self, request: Request) -> Response:
-        return json_response({"system": self.name, "received": len(self.received), **self.traffic.view(),
+        return json_response({"system": self.name, "received": self.received_total, **self.traffic.view(),
                               "counters": dict(self.counters)})
 
     async def _reset(self, request: Request) -> Response:
         self.received.clear()
+        self.received_total = 0
         self.counters.clear()
         self.faults.clear()
         self.traffic.requests = self.traffic.faulted = 0

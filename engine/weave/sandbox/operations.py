@@ -64,7 +64,7 @@ class OperationsService(SimService):
                             [{"field": "lines", "error": "invalid"}])
         order_id = f"FO-{len(self.orders) + 1:06d}"
         stamp = self.clock.next()
-        order = {"id": order_id, "status": "received", **body, "received_at": stamp, "updated_at": stamp}
+        order = {**body, "id": order_id, "status": "received", "received_at": stamp, "updated_at": stamp}
         self.orders[order_id] = order
         self.record(request, body, operation="fulfillment_order.create")
         return json_response(order, 201, {"Location": f"/v1/fulfillment-orders/{order_id}"})
