@@ -308,27 +308,38 @@ class RedisSubscription(Subscription):
             if time.monotonic() >= deadline:
                 return []
 
+    async def _group_op(self, op: Callable[[aioredis.Redis], Awaitable[Any]], what: str, gone: Any) -> Any:
+        """`op` on the group; if the stream or group vanished there is nothing pending: answer `gone`."""
+        try:
+            return await self.bus.call(op, what)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.bus.ensure_group(self.topic, self.group, start="earliest")
+            return gone
+
     async def ack(self, ids: Sequence[str]) -> int:
         if not ids:
             return 0
-        return int(await self.bus.call(lambda r: r.xack(self.key, self.group, *ids), "ack"))
+        return int(await self._group_op(lambda r: r.xack(self.key, self.group, *ids), "ack", 0))
 
     async def _nack(self, ids: Sequence[str], delay_ms: int) -> None:
         idle = max(0, self._vt_ms - delay_ms)
-        await self.bus.call(
-            lambda r: r.xclaim(self.key, self.group, self.consumer, 0, list(ids), idle=idle, justid=True), "nack"
+        await self._group_op(
+            lambda r: r.xclaim(self.key, self.group, self.consumer, 0, list(ids), idle=idle, justid=True), "nack", []
         )
 
     async def extend(self, ids: Sequence[str]) -> None:
         if ids:
-            await self.bus.call(
-                lambda r: r.xclaim(self.key, self.group, self.consumer, 0, list(ids), justid=True), "extend"
+            await self._group_op(
+                lambda r: r.xclaim(self.key, self.group, self.consumer, 0, list(ids), justid=True), "extend", []
             )
 
     async def reclaim(self, min_idle_ms: int, max_count: int = 100) -> list[Message]:
-        reply = await self.bus.call(
+        reply: Any = await self._group_op(
             lambda r: r.xautoclaim(self.key, self.group, self.consumer, min_idle_ms, "0-0", count=max_count),
             "reclaim",
+            [b"0-0", [], []],
         )
         entries = [(raw_id, fields) for raw_id, fields in reply[1] if fields]
         if not entries:
