@@ -49,7 +49,12 @@ class Template:
         self.name = name
 
     def render(self, variables: Mapping[str, Any]) -> str:
-        return self._template.render(variables)
+        # Template.render() minus its per-call overhead; same context: the template's globals + variables
+        t = self._template
+        try:
+            return t.environment.concat(t.root_render_func(t.new_context({**t.globals, **variables}, shared=True)))  # type: ignore[no-any-return]
+        except Exception:
+            return t.environment.handle_exception()  # type: ignore[no-any-return]
 
 
 
