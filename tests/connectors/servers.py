@@ -11,6 +11,7 @@ import base64
 import itertools
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +83,7 @@ def make_app(state: ServerState) -> Starlette:
 
     async def token(request: Request) -> Response:
         state.token_requests += 1
-        form = await request.form()
+        form = {k: v[0] for k, v in urllib.parse.parse_qs((await request.body()).decode()).items()}
         cid, secret = form.get("client_id"), form.get("client_secret")
         header = request.headers.get("authorization", "")
         if header.startswith("Basic "):

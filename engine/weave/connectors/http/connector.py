@@ -95,8 +95,10 @@ class HttpConnector:
         params: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         timeout: float | None = None,
+        raise_errors: bool = True,
     ) -> HttpResponse:
-        """One request with auth and rate limit; non-2xx answers raise the translated error."""
+        """One request with auth and rate limit; non-2xx answers raise the translated error
+        (unless `raise_errors` is False: SOAP reads faults from 500 answers itself)."""
         what = f"{method} {urllib.parse.urlsplit(url).path or '/'}"
         for attempt in (1, 2):
             hdrs = {"Accept": "application/json", **(headers or {})}
@@ -110,7 +112,8 @@ class HttpConnector:
             if resp.status == 401 and self._auth.refreshable and attempt == 1:
                 self._auth.invalidate()  # a revoked/expired token: fetch a new one once
                 continue
-            raise_for_status(resp, system=self.system.name, what=what)
+            if raise_errors:
+                raise_for_status(resp, system=self.system.name, what=what)
             return resp
         raise AssertionError("unreachable")  # pragma: no cover
 
