@@ -233,7 +233,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         emb: list[float] = []
         raw_sql: list[float] = []
         for k in range(rounds):
-            emb.append(asyncio.run(weave_round(f"sqlite://{tmp}/emb{k}.db", n, "bench.e")))
+            emb.append(asyncio.run(weave_round(f"sqlite:///{tmp}/emb{k}.db", n, "bench.e")))
             raw_sql.append(raw_sqlite_round(f"{tmp}/raw{k}.db", n))
         records.append({"name": "bus.embedded_events_per_s", "value": round(statistics.median(emb)),
                         "unit": "events/s", "detail": {"messages": n, "rounds": [round(x) for x in emb],
@@ -249,8 +249,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
         for k in range(2):  # A B A B
             lat_w += asyncio.run(latency_round(server.url, rate, seconds, f"bench.lat{k}"))
             lat_raw += asyncio.run(raw_latency_round(server.url, rate, seconds, f"weave:bench:rawlat{k}"))
-            lat_emb += asyncio.run(latency_round(f"sqlite://{tmp}/lat{k}.db", rate, seconds, "bench.lat", True))
-            lat_emb_procs += asyncio.run(latency_round(f"sqlite://{tmp}/latp{k}.db", rate, seconds, "bench.lat"))
+            lat_emb += asyncio.run(latency_round(f"sqlite:///{tmp}/lat{k}.db", rate, seconds, "bench.lat", True))
+            lat_emb_procs += asyncio.run(latency_round(f"sqlite:///{tmp}/latp{k}.db", rate, seconds, "bench.lat"))
         common = {"rate_per_s": rate, "seconds_per_round": seconds, "rounds": 2}
         records.append({"name": "bus.redis_p99_ms", "value": round(_p(lat_w, 0.99), 2), "unit": "ms", "detail": {
             **common, "p50_ms": round(_p(lat_w, 0.5), 2), "raw_redis_py_p99_ms": round(_p(lat_raw, 0.99), 2),

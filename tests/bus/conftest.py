@@ -13,7 +13,7 @@ from weave.bus import EventBus, open_bus
 @pytest.fixture(params=["sqlite", "redis"])
 def bus_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite://{tmp_path}/state.db"
+        return f"sqlite:///{tmp_path}/state.db"
     url: str = request.getfixturevalue("redis_url")
     return url
 

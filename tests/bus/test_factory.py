@@ -11,13 +11,36 @@ from weave.bus import BusError, open_bus
 from weave.bus._factory import split_url
 
 
-def test_split_url() -> None:
-    assert split_url("sqlite:///var/lib/weave.db") == ("sqlite", "/var/lib/weave.db")
-    assert split_url("state/weave.db") == ("sqlite", "state/weave.db")
-    assert split_url(Path("/x/y.db")) == ("sqlite", "/x/y.db")
-    assert split_url("redis://127.0.0.1:6379/0") == ("redis", "redis://127.0.0.1:6379/0")
+def test_split_url_follows_the_state_store_convention() -> None:
+    assert split_url("sqlite:///.weave/state.db") == ("sqlite", ".weave/state.db", {})
+    assert split_url("sqlite:////var/lib/state.db?synchronous=normal&busy_timeout=5") == (
+        "sqlite", "/var/lib/state.db", {"synchronous": "normal", "busy_timeout": 5.0}
+    )
+    assert split_url("state/weave.db") == ("sqlite", "state/weave.db", {})
+    assert split_url(Path("/x/y.db")) == ("sqlite", "/x/y.db", {})
+    assert split_url("redis://127.0.0.1:6379/0") == ("redis", "redis://127.0.0.1:6379/0", {})
     with pytest.raises(BusError, match="no file path"):
-        split_url("sqlite://")
+        split_url("sqlite:///")
+    with pytest.raises(BusError, match="unknown sqlite bus URL option 'colour'; known: busy_timeout, poll_interval"):
+        split_url("sqlite:///x.db?colour=blue")
+    with pytest.raises(BusError, match="is not a number"):
+        split_url("sqlite:///x.db?busy_timeout=soon")
+
+
+async def test_shares_the_state_store_file(tmp_path: Path) -> None:
+    from weave.state import open_state
+
+    url = f"sqlite:///{tmp_path}/state.db?synchronous=full"
+    store = await open_state(url)
+    bus = await open_bus(url)
+    try:
+        await bus.publish("t", {"a": 1})
+        assert await bus.ensure_group("t", "g", start="earliest") is True
+        assert await bus.lag("t", "g") == 1
+        assert await store.latest_revision_id() == 0  # the state store's own tables work beside ours
+    finally:
+        await bus.close()
+        await store.close()
 
 
 async def test_unknown_scheme_lists_known_ones() -> None:
@@ -41,7 +64,7 @@ async def test_plain_path_opens_embedded_bus_beside_other_tables(tmp_path: Path)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert {"state_revisions", "bus_messages", "bus_groups", "bus_pending", "bus_migrations"} <= tables
-    reopened = await open_bus(f"sqlite://{db}")  # migrations run once
+    reopened = await open_bus(f"sqlite:///{db}")  # migrations run once
     await reopened.close()
 
 

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from weave.bus._base import EventBus
 from weave.bus._types import BusError
@@ -33,28 +34,44 @@ def _resolve(scheme: str) -> Callable[..., EventBus]:
     return cls
 
 
-def split_url(url: str | Path) -> tuple[str, str]:
-    """(scheme, target): `sqlite:///var/weave.db` -> ("sqlite", "/var/weave.db"); a bare path -> sqlite."""
+_SQLITE_OPTIONS = {"synchronous": str, "busy_timeout": float, "poll_interval": float}
+
+
+def split_url(url: str | Path) -> tuple[str, str, dict[str, Any]]:
+    """(scheme, target, options). The SQLite form is the state store's, so both can share one file:
+    `sqlite:///relative/state.db`, `sqlite:////abs/state.db` or a plain path, with `?synchronous=full|normal`,
+    `?busy_timeout=30` (seconds a writer waits for another), `?poll_interval=0.02`."""
     text = str(url)
     if isinstance(url, Path) or "://" not in text:
         if not text:
-            raise BusError("empty bus URL; give sqlite:///path/to/weave.db, a file path, or redis://host:6379/0")
-        return "sqlite", text
-    scheme = text.split("://", 1)[0].lower()
-    if scheme == "sqlite":
-        path = text[len("sqlite://"):]
-        if not path or path == "/":
-            raise BusError(f"bus URL {text!r} has no file path (sqlite:///path/to/weave.db)")
-        return "sqlite", path
-    return scheme, text
+            raise BusError("empty bus URL; give sqlite:///path/to/state.db, a file path, or redis://host:6379/0")
+        return "sqlite", text, {}
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme != "sqlite":
+        return scheme, text, {}
+    path = parts.netloc + parts.path if parts.netloc else parts.path[1:]
+    if not path:
+        raise BusError(f"bus URL {text!r} has no file path (sqlite:///relative/state.db or sqlite:////abs/state.db)")
+    options: dict[str, Any] = {}
+    for name, raw in parse_qsl(parts.query, keep_blank_values=True):
+        kind = _SQLITE_OPTIONS.get(name)
+        if kind is None:
+            raise BusError(f"unknown sqlite bus URL option {name!r}; known: {', '.join(sorted(_SQLITE_OPTIONS))}")
+        try:
+            options[name] = kind(raw)
+        except ValueError:
+            raise BusError(f"bus URL option {name}={raw!r} is not a number") from None
+    return "sqlite", path, options
 
 
 async def open_bus(url: str | Path, **options: Any) -> EventBus:
-    """Open (and migrate/connect) the bus at `url`. Options go to the backend's constructor."""
-    scheme, target = split_url(url)
+    """Open (and migrate/connect) the bus at `url`. Keyword options go to the backend's constructor
+    (they win over URL options)."""
+    scheme, target, url_options = split_url(url)
     cls = _resolve(scheme)
     try:
-        bus = cls(target, **options)
+        bus = cls(target, **{**url_options, **options})
     except TypeError as exc:
         raise BusError(f"bad option for the {scheme} bus: {exc}") from None
     return await bus.open()

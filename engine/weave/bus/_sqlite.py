@@ -33,6 +33,7 @@ class SqliteBus(EventBus):
         *,
         synchronous: str = "FULL",
         poll_interval: float = 0.02,
+        busy_timeout: float = 30.0,
         trim_interval: float = 1.0,
         retention: Retention | None = None,
         topic_retention: Mapping[str, Retention] | None = None,
@@ -44,6 +45,7 @@ class SqliteBus(EventBus):
         self.path = str(path)
         self.synchronous = synchronous.upper()
         self.poll_interval = poll_interval
+        self.busy_timeout = busy_timeout
         self.trim_interval = trim_interval
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weave-bus-sqlite")
         self._conn: sqlite3.Connection | None = None
@@ -56,7 +58,7 @@ class SqliteBus(EventBus):
             parent = Path(self.path).parent
             if not parent.is_dir():
                 raise BusError(f"cannot open the embedded bus at {self.path}: directory {parent} does not exist")
-            self._conn = await self._loop_run(ops.connect, self.path, self.synchronous)
+            self._conn = await self._loop_run(ops.connect, self.path, self.synchronous, self.busy_timeout)
             await self.run(ops.migrate)
         return self
 

@@ -56,9 +56,14 @@ LOCK_TIMEOUT_S = 30.0
 T = TypeVar("T")
 
 
-def connect(path: str, synchronous: str) -> sqlite3.Connection:
+class Connection(sqlite3.Connection):
+    lock_timeout: float = 30.0  # seconds a writer waits for another (`busy_timeout`)
+
+
+def connect(path: str, synchronous: str, busy_timeout: float = 30.0) -> Connection:
     # timeout 0: a busy BEGIN IMMEDIATE returns at once and `_begin` waits with short sleeps
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False, factory=Connection)
+    conn.lock_timeout = busy_timeout
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         conn.close()
@@ -73,7 +78,8 @@ def _begin(conn: sqlite3.Connection) -> None:
     SQLite's own busy handler backs off to 100 ms sleeps, which shows up directly as delivery latency
     when publishers and consumers (processes or bus instances) share the file; we poll at 0.5-5 ms.
     """
-    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    limit = getattr(conn, "lock_timeout", LOCK_TIMEOUT_S)
+    deadline = time.monotonic() + limit
     delay = 0.0005
     while True:
         try:
@@ -83,7 +89,7 @@ def _begin(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
             if time.monotonic() > deadline:
-                raise BusError(f"the bus database stayed locked by another writer for {LOCK_TIMEOUT_S:.0f}s") from exc
+                raise BusError(f"the bus database stayed locked by another writer for {limit:.0f}s") from exc
             time.sleep(delay)
             delay = min(delay * 2, 0.005)
 
@@ -91,7 +97,7 @@ def _begin(conn: sqlite3.Connection) -> None:
 def retrying(fn: Callable[..., T], conn: sqlite3.Connection, *args: Any) -> T:
     """Run `fn(conn, *args)`, again if SQLite answered busy/locked (reads during another process's WAL
     recovery). Safe because every write of `fn` happens inside one transaction that rolled back."""
-    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    deadline = time.monotonic() + getattr(conn, "lock_timeout", LOCK_TIMEOUT_S)
     delay = 0.0005
     while True:
         try:
