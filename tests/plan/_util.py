@@ -60,3 +60,40 @@ class SpecTree:
         if toml is not None:
             (self.root / "weave.toml").write_text(toml)
         return self.specs
+
+
+def big_ecosystem(systems: int = 18) -> list[dict[str, Any]]:
+    """A portfolio of 24+ integrations over `systems` systems, every pattern represented (graph tests)."""
+    rt = {"timing": "real-time", "coupling": "loose"}
+    docs: list[dict[str, Any]] = [owner(), owner("team-b"), system("crm", role="crm"),
+                                  system("hub", role="hub", style="proprietary", auth="none",
+                                         redundancy="active-active")]
+    styles = [("rest", "bearer"), ("soap", "basic"), ("rest", "api-key"), ("sql", "none"), ("graphql", "bearer")]
+    names = [f"sys-{i:02d}" for i in range(systems)]
+    for i, name in enumerate(names):
+        style, auth = styles[i % len(styles)]
+        docs.append(system(name, style=style, auth=auth))
+    docs += [{"kind": "event", "name": f"crm.thing{i}.changed", "owner": "team-a", "publisher": "crm",
+              "schema": {"type": "object"}} for i in range(3)]
+    for i, name in enumerate(names):
+        kind = i % 6
+        if kind == 0:
+            docs.append(integration(f"{name}-events", "crm", name, trigger={"event": f"crm.thing{i % 3}.changed"},
+                                    **rt))
+        elif kind == 1:
+            docs.append(integration(f"{name}-sync", "crm", name, hub="hub", owner="team-b"))
+        elif kind == 2:
+            docs.append(integration(f"{name}-partner-api", "crm", name, direction="pull", exposure="partner", **rt))
+        elif kind == 3:
+            docs.append(integration(f"{name}-nightly", name, "crm", timing="batch", coupling="loose",
+                                    transform_complexity="complex",
+                                    volume={"records_per_transaction": 100_000, "transactions_per_day": 1}))
+        elif kind == 4:
+            docs.append(integration(f"{name}-feed", "crm", name, **rt))
+        else:
+            docs.append(integration(f"{name}-lookup", names[i - 3], name))
+        if i % 3 == 0:
+            docs.append(integration(f"{name}-back", name, "crm", timing="batch", coupling="loose",
+                                    transform_complexity="complex",
+                                    volume={"records_per_transaction": 50_000, "transactions_per_day": 1}))
+    return docs

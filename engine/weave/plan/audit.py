@@ -135,7 +135,7 @@ def check_owners(project: Project, plan: Plan) -> list[Diagnostic]:
         loc = spec.key_pos("name") if spec else project.integrations[names[0]].pos("owner")
         out.append(_at(loc, "WV506", f"owner '{owner}' owns {len(names)} integrations (limit {limit})",
                        "spread ownership: an owner must know who to call for each one "
-                       "(limit: [audit] max_integrations_per_owner in weave.toml)",
+                       "(the limit is `max_integrations_per_owner` under `audit` in weave.toml)",
                        owner=owner, integrations=names))
     return out
 

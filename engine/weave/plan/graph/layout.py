@@ -112,7 +112,8 @@ def layout(topology: Topology, width: int = 1400, height: int = 1000, legend_wid
                 pattern_of.setdefault(end, e.pattern)
     inner_angles = _spread([(n, SECTOR.get(pattern_of.get(n, ""), 0.0)) for n in inner], 40)
     for node, angle in inner_angles.items():
-        pos[node] = (cx + 0.36 * outer * math.cos(math.radians(angle)), cy + 0.36 * outer * math.sin(math.radians(angle)))
+        ring = 0.5 if kinds[node] == "hub" else 0.42
+        pos[node] = (cx + ring * outer * math.cos(math.radians(angle)), cy + ring * outer * math.sin(math.radians(angle)))
     # systems: angle from the sectors of their edges, then evenly spaced in that order
     systems = [n.id for n in topology.nodes if n.id not in pos and kinds[n.id] not in ("event",)]
     wanted: dict[str, list[float]] = {s: [] for s in systems}

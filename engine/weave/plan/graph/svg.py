@@ -51,6 +51,9 @@ def _overlaps(r: tuple[float, float, float, float], placed: list[tuple[float, fl
 
 
 def _edges_svg(topology: Topology, boxes: dict[str, Box], placed: list[tuple[float, float, float, float]]) -> str:
+    """Edges with labels where they touch an outer system; inner segments (CRM, hub, gateway, events) keep
+    only their tooltip, so the middle of the picture stays legible at 20+ integrations."""
+    kinds = {n.id: n.kind for n in topology.nodes}
     out = []
     pairs: dict[frozenset[str], int] = {}
     for edge in topology.edges:
@@ -67,7 +70,8 @@ def _edges_svg(topology: Topology, boxes: dict[str, Box], placed: list[tuple[flo
                    f'<path d="M{sx:.1f},{sy:.1f} Q{qx:.1f},{qy:.1f} {ex:.1f},{ey:.1f}" fill="none" '
                    f'stroke="{colour}" stroke-width="{WIDTHS.get(edge.pattern, 1.8)}"{dash} '
                    f'marker-end="url(#arrow-{edge.pattern})"/>')
-        out.append(_edge_label(edge, (sx, sy), (qx, qy), (ex, ey), placed))
+        if "system" in (kinds[edge.source], kinds[edge.target]):
+            out.append(_edge_label(edge, (sx, sy), (qx, qy), (ex, ey), placed))
         out.append("</g>")
     return "\n".join(out)
 
@@ -131,7 +135,7 @@ def _legend(topology: Topology, plan: Plan, x: float) -> str:
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 16px; color: #222; }
 h1 { font-size: 20px; margin: 0 0 8px 0; }
-svg { width: 100%; max-width: 1400px; height: auto; border: 1px solid #e5e5e5; border-radius: 8px; background: #fff; }
+svg { display: block; width: 100%; height: calc(100vh - 72px); min-height: 560px; border: 1px solid #e5e5e5; border-radius: 8px; background: #fff; }
 .nlabel { font-size: 13px; font-weight: 600; text-anchor: middle; }
 .nlabel.big { font-size: 15px; }
 .nlabel.small { font-size: 11px; font-weight: 500; }
@@ -153,8 +157,8 @@ th { background: #f5f5f5; }
 def to_svg(topology: Topology, plan: Plan, width: int = 1400, height: int = 1000) -> str:
     lay: Layout = layout(topology, width, height)
     markers = "".join(
-        f'<marker id="arrow-{p}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>' for p, c in COLOURS.items())
+        f'<marker id="arrow-{p}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="11" markerHeight="11" '
+        f'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>' for p, c in COLOURS.items())
     placed = [(b.x, b.y, 2 * b.w, 2 * (b.h or b.w)) for b in lay.boxes.values()]
     systems = sum(1 for n in topology.nodes if n.kind in ("crm", "system", "hub"))
     title = f"weave topology: {len(plan.integrations)} integrations, {systems} systems"

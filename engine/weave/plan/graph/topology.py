@@ -5,7 +5,8 @@
   `role: hub`, or weave itself;
 - api-gateway integrations run through one gateway node (the controlled entry point);
 - events are nodes between publisher and subscribers;
-- a bidirectional integration draws its push side source → targets and its pull side back.
+- edges point from the caller: push sides run source → targets, pull sides target → source (a partner
+  reaching into the CRM through the gateway), so a bidirectional integration draws both.
 Identical segments (same ends, same pattern) are merged and list their integrations.
 """
 
@@ -109,7 +110,7 @@ class _Builder:
             start = self.event(item.subscribes_to) if item.subscribes_to and side != "pull" else source
             if start is None:
                 continue
-            if side == "pull" and item.direction == "bidirectional" and source:
+            if side == "pull" and source:  # drawn from the caller: the target reaches into the source
                 for target in targets:
                     self.chain(item, pattern, target, [source])
             else:
