@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
 import time
 from typing import Any
 
@@ -229,3 +230,15 @@ def test_emit_retries_a_failing_receiver_and_reports_deliveries(sandbox: Sandbox
     log = http.get(crm + "/_webhooks/deliveries").json()
     assert log["count"] == 5
     assert http.post(crm + "/_emit", json={"event": "invoice.created"}).status_code == 400
+
+
+def test_unreachable_receiver_is_reported_not_raised(sandbox: SandboxCluster, http: httpx.Client) -> None:
+    crm = sandbox.url("crm")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"
+    http.post(crm + "/_webhooks", json={"url": dead, "secret": WEBHOOK_SECRET, "max_attempts": 2,
+                                        "backoff_ms": 1}).raise_for_status()
+    [delivery] = http.post(crm + "/_emit", json={"event": "account.created", "count": 1}).json()["deliveries"]
+    assert delivery["delivered"] is False and delivery["attempts"] == 2
+    assert delivery["status"] is None and delivery["error"]

@@ -23,7 +23,7 @@ from weave.sandbox._http import HttpError, error_response, int_param, json_respo
 from weave.sandbox._webhooks import WebhookConfig, WebhookSender
 
 # never recorded in /_received: they carry credentials
-_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
+_SECRET_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"x-api-key", b"api-key"}
 
 
 class SimService:
@@ -62,14 +62,16 @@ class SimService:
     def record(self, request: Request, body: Any, operation: str | None = None) -> dict[str, Any]:
         """Log one accepted request for `GET /_received`."""
         self.received_total += 1
+        scope = request.scope
         entry = {
             "seq": self.received_total,
             "at": utc_now_iso(),
-            "method": request.method,
-            "path": request.url.path,
+            "method": scope["method"],
+            "path": scope["path"],
             "operation": operation,
-            "query": dict(request.query_params),
-            "headers": {k: v for k, v in request.headers.items() if k not in _SECRET_HEADERS},
+            "query": dict(request.query_params) if scope.get("query_string") else {},
+            "headers": {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
+                        if k not in _SECRET_HEADERS},
             "body": body,
         }
         self.received.append(entry)
@@ -88,7 +90,7 @@ class SimService:
     def app(self) -> ASGIApp:
         if self._app is None:
             app = Starlette(
-                routes=[*self._admin_routes(), *self.routes()],
+                routes=[*self.routes(), *self._admin_routes()],
                 exception_handlers={HttpError: self._on_http_error, HTTPException: self._on_starlette_error},
             )
             self._app = FaultMiddleware(app, self.faults, self.traffic)

@@ -178,9 +178,16 @@ def _oauth_error(status: int, code: str) -> Response:
     return json_response({"error": code}, status, {"Cache-Control": "no-store"})
 
 
+_second_cache: list[Any] = [-1, ""]
+
+
 def utc_now_iso() -> str:
     """The current UTC time as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (fixed width, so strings sort by time)."""
-    return datetime.now(UTC).strftime(ISO_FORMAT)
+    micros = time.time_ns() // 1000
+    seconds, fraction = divmod(micros, 1_000_000)
+    if seconds != _second_cache[0]:
+        _second_cache[:] = [seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))]
+    return f"{_second_cache[1]}.{fraction:06d}Z"
 
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
