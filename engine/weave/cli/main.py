@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weave.cli.serve_cmd", "serve"),
     ("weave.cli.dlq_cmd", "dlq"),
     ("weave.cli.status_cmd", "status"),
+    ("weave.cli.demo_cmd", "demo"),
     ("weave.cli.plan_cmd", "plan"),
     ("weave.cli.explain_cmd", "explain"),
     ("weave.cli.inventory_cmd", "inventory"),

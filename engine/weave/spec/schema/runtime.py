@@ -38,6 +38,8 @@ DEFS: dict[str, Any] = {
             },
             "max_body_bytes": {"type": "integer", "minimum": 1, "description": "Body size limit (default 1 MiB)."},
             "records": {**ref("jmespath"), "description": "Where the records are inside the body (default: the body)."},
+            "example": {"description": "A sample request body (or a list of them): documentation, and what "
+                                       "`weave demo` sends."},
         },
     },
     "pollTrigger": {
