@@ -54,6 +54,10 @@ _TABLE: list[CodeInfo] = [
     # --- WV4xx: secrets ---------------------------------------------------------------------
     CodeInfo("WV401", "literal-secret", "error", "A secret is written as a literal value; use a reference."),
     CodeInfo("WV402", "bad-secret-reference", "error", "A secret reference is malformed."),
+    # --- WV6xx: transforms and tests --------------------------------------------------------
+    CodeInfo("WV601", "invalid-step", "error", "A transform step is malformed (unknown kind, wrong shape, unknown table)."),
+    CodeInfo("WV602", "test-failed", "error", "A transform fixture or an integration test case failed."),
+    CodeInfo("WV603", "transform-without-fixtures", "warning", "A transform in transforms/ has no fixtures."),
     # --- WV9xx: apply/runtime ----------------------------------------------------------------
     CodeInfo("WV901", "not-runnable", "error", "An integration lacks the runtime blocks its pattern needs."),
     CodeInfo("WV902", "unknown-scope", "error", "`--only` names an integration that does not exist."),
