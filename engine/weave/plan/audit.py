@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from weave.diagnostics import Diagnostic, make
 from weave.plan.facts import EXTERNAL_EXPOSURES, Portfolio
@@ -16,7 +17,7 @@ from weave.spec.loader import LoadResult
 from weave.spec.model import Integration, Location, Project, Spec
 
 
-def _at(loc: Location, code: str, message: str, hint: str, **data: object) -> Diagnostic:
+def _at(loc: Location, code: str, message: str, hint: str, **data: Any) -> Diagnostic:
     return make(code, message, loc.file, loc.line, loc.column, hint=hint, **data)
 
 

@@ -22,7 +22,7 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-def _str(value: Any) -> str:
+def as_str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
@@ -132,12 +132,12 @@ class Facts:
 
 
 def sides_of(integration: Integration) -> tuple[str, ...]:
-    return SIDES.get(_str(integration.raw.get("direction")), ("",))
+    return SIDES.get(as_str(integration.raw.get("direction")), ("",))
 
 
 def facts_for(integration: Integration, side: str, portfolio: Portfolio, limits: Limits) -> Facts:
     raw = integration.raw
-    volume = raw.get("volume") if isinstance(raw.get("volume"), dict) else {}
+    volume: dict[str, Any] = raw["volume"] if isinstance(raw.get("volume"), dict) else {}
     rpt, tpd = _int(volume.get("records_per_transaction")), _int(volume.get("transactions_per_day"))
     ends = endpoints(integration)
     counted = [n for n in ends if not portfolio.is_hub(n)]
@@ -149,19 +149,19 @@ def facts_for(integration: Integration, side: str, portfolio: Portfolio, limits:
     api_kinds = {(s.style, s.auth_type) for s in declared}
     peaks = {_peak_key(portfolio.systems.get(n)) for n in counted}
     declared_hub = raw.get("hub") if isinstance(raw.get("hub"), str) else None
-    complexity = _str(raw.get("transform_complexity")) or None
+    complexity = as_str(raw.get("transform_complexity")) or None
     return Facts(
         integration=integration.name,
         side=side,
-        direction=_str(raw.get("direction")),
-        timing=_str(raw.get("timing")),
-        coupling=_str(raw.get("coupling")),
+        direction=as_str(raw.get("direction")),
+        timing=as_str(raw.get("timing")),
+        coupling=as_str(raw.get("coupling")),
         records_per_transaction=rpt,
         transactions_per_day=tpd,
         high_volume=rpt >= limits.high_records_per_transaction or rpt * tpd >= limits.high_records_per_day,
         transform_complexity=complexity,
-        exposure=_str(raw.get("exposure")) or "internal",
-        target_count=sum(1 for n in ends if n != _str(raw.get("source"))),
+        exposure=as_str(raw.get("exposure")) or "internal",
+        target_count=sum(1 for n in ends if n != as_str(raw.get("source"))),
         connection_count=count,
         total_count=portfolio.touching.get(busiest, 0) if busiest else 0,
         busiest_system=busiest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from weave.plan.facts import Portfolio, endpoints, facts_for, sides_of
+from weave.plan.facts import Portfolio, as_str, endpoints, facts_for, sides_of
 from weave.plan.limits import Limits
 from weave.plan.rules import HUB, P2P, PATTERNS, RULES, Question
 from weave.plan.scoring import Decision, decide
@@ -95,7 +95,7 @@ def plan_integration(integration: Integration, portfolio: Portfolio, limits: Lim
         override = Override(chosen, integration.pattern_reason, all(d.pattern == chosen for d in decisions))
     patterns = [override.pattern] * len(decisions) if override else [d.pattern for d in decisions]
     ends = endpoints(integration)
-    source = integration.raw.get("source") if isinstance(integration.raw.get("source"), str) else ""
+    source = as_str(integration.raw.get("source"))
     return IntegrationPlan(
         name=integration.name,
         direction=decisions[0].facts.direction,

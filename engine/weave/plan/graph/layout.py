@@ -105,7 +105,7 @@ def layout(topology: Topology, width: int = 1400, height: int = 1000, legend_wid
     if centre:
         pos[centre] = (cx, cy)
     inner = [n.id for n in topology.nodes if n.kind in ("hub", "gateway") and n.id != centre]
-    pattern_of = {}
+    pattern_of: dict[str, str] = {}
     for e in topology.edges:
         for end in (e.source, e.target):
             if end in inner:
