@@ -6,10 +6,11 @@ from typing import Any
 
 import jmespath as reference
 import pytest
-from jmes_oracle import check
 from jmespath import exceptions as jexc
 
 from weave.transforms import jmespath as wj
+
+from .jmes_oracle import check
 
 MAPPING = "{id: id, name: join(' ', [first, last]), email: contact.email, total: sum(orders[].amount)}"
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jmes_oracle import check
 
 from weave.transforms import jmespath as wj
+
+from .jmes_oracle import check
 
 KEYS = ["a", "b", "c"]
 
