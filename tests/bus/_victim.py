@@ -1,6 +1,6 @@
 """A consumer process for the kill -9 test: handles `stall_after` messages, then hangs mid-batch.
 
-usage: python _victim.py BUS_URL TOPIC RESULT_FILE STALL_AFTER
+usage: python _victim.py BUS_URL TOPIC RESULT_FILE STALL_AFTER [exclusive]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from weave.bus import Message, Subscriber, open_bus
 
 
-async def main(url: str, topic: str, out: str, stall_after: int) -> None:
+async def main(url: str, topic: str, out: str, stall_after: int, exclusive: bool) -> None:
     bus = await open_bus(url)
     sub = await bus.subscribe(topic, "fulfillment", "victim", start="earliest", visibility_timeout=1.0)
     handled = 0
@@ -29,8 +29,10 @@ async def main(url: str, topic: str, out: str, stall_after: int) -> None:
         async def dead_letter(message: Message, error: BaseException) -> None:
             raise AssertionError(f"nothing should be dead-lettered: {error}")
 
-        await Subscriber(sub, handler, dead_letter=dead_letter, batch_size=50, lanes=1, block_ms=200).run()
+        lease = bus.idempotency("leases") if exclusive else None
+        await Subscriber(sub, handler, dead_letter=dead_letter, batch_size=50, lanes=1, block_ms=200,
+                         exclusive=lease, lease_ttl_s=1.0).run()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:] == ["exclusive"]))

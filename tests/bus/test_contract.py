@@ -245,6 +245,7 @@ async def test_idempotency_store_claims_once(bus: EventBus) -> None:
     store = bus.idempotency("sink-a")
     assert await store.claim("order-1", "w1", ttl_s=30) is Claim.ACQUIRED
     assert await store.claim("order-1", "w2", ttl_s=30) is Claim.BUSY
+    assert await store.claim("order-1", "w1", ttl_s=30) is Claim.ACQUIRED  # the holder again: extends
     await store.release("order-1", "w2")  # not the holder: no effect
     assert await store.claim("order-1", "w2", ttl_s=30) is Claim.BUSY
     assert await store.seen("order-1") is False

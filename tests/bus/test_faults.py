@@ -30,24 +30,41 @@ async def _settled(bus: EventBus, group: str) -> bool:
     return (await bus.pending(TOPIC, group)).count == 0 and await bus.lag(TOPIC, group) == 0
 
 
-async def test_kill_9_mid_batch_pending_messages_are_reclaimed(bus: EventBus, bus_url: str, tmp_path: Path) -> None:
-    await bus.ensure_group(TOPIC, "fulfillment", start="earliest")
-    await bus.publish_many(TOPIC, [{"i": i} for i in range(200)])
-    victim_file = tmp_path / "victim.txt"
+def _start_victim(bus_url: str, out: Path, stall_after: int, *extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / "_victim.py"), bus_url, TOPIC, str(victim_file), "20"],
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "_victim.py"), bus_url, TOPIC, str(out), str(stall_after), *extra],
         stdout=subprocess.PIPE, env=env,
     )
+
+
+async def _wait_stalled(proc: subprocess.Popen[bytes], bus: EventBus) -> None:
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
         assert line.strip() == b"stalled"
         held = (await bus.pending(TOPIC, "fulfillment")).consumers.get("victim", 0)
         assert held > 0  # the victim dies holding unacked messages of its batch
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+    except BaseException:
+        _kill(proc)
+        raise
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+
+async def _kill_when_stalled(proc: subprocess.Popen[bytes], bus: EventBus) -> None:
+    await _wait_stalled(proc, bus)
+    _kill(proc)
+
+
+async def test_kill_9_mid_batch_pending_messages_are_reclaimed(bus: EventBus, bus_url: str, tmp_path: Path) -> None:
+    await bus.ensure_group(TOPIC, "fulfillment", start="earliest")
+    await bus.publish_many(TOPIC, [{"i": i} for i in range(200)])
+    victim_file = tmp_path / "victim.txt"
+    await _kill_when_stalled(_start_victim(bus_url, victim_file, 20), bus)
     victim_done = {int(x) for x in victim_file.read_text().split()}
     assert len(victim_done) == 20
 
@@ -65,6 +82,39 @@ async def test_kill_9_mid_batch_pending_messages_are_reclaimed(bus: EventBus, bu
     everything = victim_done | {m.payload["i"] for m in rescued}
     assert everything == set(range(200))  # nothing lost
     assert any(m.delivery_count >= 2 for m in rescued)  # the victim's pending ones were reclaimed
+
+
+async def test_kill_9_of_an_exclusive_holder_hands_over_in_key_order(
+    bus: EventBus, bus_url: str, tmp_path: Path
+) -> None:
+    await bus.ensure_group(TOPIC, "fulfillment", start="earliest")
+    await bus.publish_many(TOPIC, [Event({"i": i}, key=f"acct-{i % 4}") for i in range(120)])
+    victim_file = tmp_path / "victim.txt"
+    proc = _start_victim(bus_url, victim_file, 10, "exclusive")
+
+    order: list[int] = []
+
+    async def handler(message: Message) -> None:
+        order.append(message.payload["i"])
+
+    await _wait_stalled(proc, bus)
+    # the standby starts while the victim holds the lease: it must not consume anything yet
+    sub = await bus.subscribe(TOPIC, "fulfillment", "standby", visibility_timeout=1.0)
+    standby = Subscriber(sub, handler, dead_letter=Recorder(), block_ms=100, exclusive=bus.idempotency("leases"),
+                         lease_ttl_s=1.0)
+    task = asyncio.create_task(standby.run())
+    await asyncio.sleep(0.5)  # proving a negative: half a lease lifetime of standing by
+    assert order == [] and standby.lease is not None and not standby.lease.held
+    _kill(proc)
+    await until(lambda: _settled(bus, "fulfillment"), timeout=30, what="standby took over")
+    standby.stop()
+    await task
+    victim_done = [int(x) for x in victim_file.read_text().split()]
+    assert set(victim_done) | set(order) == set(range(120))
+    for key in range(4):  # per key, the standby went strictly forward
+        seq = [i for i in order if i % 4 == key]
+        assert seq == sorted(seq)
+    assert standby.lease is not None and standby.lease.gained == 1
 
 
 async def test_redis_restart_mid_stream_publishers_retry_and_consumers_resume() -> None:

@@ -156,3 +156,30 @@ async def test_a_stuck_group_never_blocks_another(bus: EventBus) -> None:
     await until(lambda: slow_worker.stats.handled == 100, what="the stuck group catches up")
     await _stop(slow_worker, tasks[0])
     await _stop(fast_worker, tasks[1])
+
+
+async def test_exclusive_group_has_one_active_consumer_and_hands_over_on_stop(bus: EventBus) -> None:
+    leases = bus.idempotency("leases")
+    handled: dict[str, list[int]] = {"w1": [], "w2": []}
+    workers = {}
+    for name in ("w1", "w2"):
+        sub = await bus.subscribe(TOPIC, "ordered", name)
+
+        async def handler(m: Message, name: str = name) -> None:
+            handled[name].append(m.payload["seq"])
+
+        workers[name] = Subscriber(sub, handler, dead_letter=DeadLetters(), exclusive=leases, lease_ttl_s=1.0,
+                                   block_ms=100)
+    tasks = {name: asyncio.create_task(w.run()) for name, w in workers.items()}
+    await until(lambda: any(w.lease is not None and w.lease.held for w in workers.values()), what="a holder")
+    await bus.publish_many(TOPIC, [Event({"seq": i}, key="acct-1") for i in range(50)])
+    await until(lambda: len(handled["w1"]) + len(handled["w2"]) == 50, what="first 50")
+    holder = "w1" if handled["w1"] else "w2"
+    other = "w2" if holder == "w1" else "w1"
+    assert handled[other] == [] and handled[holder] == list(range(50))
+    workers[holder].stop()
+    await tasks[holder]  # a graceful stop releases the lease at once
+    await bus.publish_many(TOPIC, [Event({"seq": i}, key="acct-1") for i in range(50, 80)])
+    await until(lambda: len(handled[other]) == 30, what="the other worker took over")
+    assert handled[other] == list(range(50, 80))
+    await _stop(workers[other], tasks[other])

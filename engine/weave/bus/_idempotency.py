@@ -1,8 +1,9 @@
 """Idempotency keys for sinks: claim a key before delivering, complete it after, release it on failure.
 
-`claim` is atomic across workers: exactly one caller gets ACQUIRED for a key until it completes
+`claim` is atomic across workers: exactly one caller (token) gets ACQUIRED for a key until it completes
 (DONE for everybody afterwards, for `done_ttl_s`) or releases it. A claim left by a dead worker
-expires after its `ttl_s`, so the message can be delivered by whoever reclaims it.
+expires after its `ttl_s`, so the message can be delivered by whoever reclaims it. Claiming again with
+the same token extends the claim, which makes a claim usable as a lease (see `Subscriber(exclusive=...)`).
 """
 
 from __future__ import annotations

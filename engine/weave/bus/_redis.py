@@ -25,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from weave.bus._base import EventBus, Record, Since, Start, Subscription, since_value
 from weave.bus._idempotency import Claim
 from weave.bus._redis_codec import (
+    CLAIM,
     PUBLISH,
     READ,
     decode_batch,
@@ -48,6 +49,7 @@ _MAX_BLOCK_MS = 2000  # below the client's socket timeout
 _LAG_SCAN_LIMIT = 1_000_000
 _PUBLISH_SHA = hashlib.sha1(PUBLISH.encode()).hexdigest()
 _READ_SHA = hashlib.sha1(READ.encode()).hexdigest()
+_CLAIM_SHA = hashlib.sha1(CLAIM.encode()).hexdigest()
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
@@ -119,7 +121,7 @@ class RedisBus(EventBus):
             return await op(r)
         except NoScriptError:
             pass
-        for script in (PUBLISH, READ):
+        for script in (PUBLISH, READ, CLAIM):
             await r.script_load(script)
         return await op(r)
 
@@ -370,14 +372,12 @@ class RedisIdempotency:
         self.done_ttl_ms = int(done_ttl_s * 1000)
 
     async def claim(self, key: str, token: str, ttl_s: float) -> Claim:
-        name = self.prefix + key
-        for _ in range(3):
-            if await self.bus.call(lambda r: r.set(name, f"busy:{token}", nx=True, px=int(ttl_s * 1000)), "claim"):
-                return Claim.ACQUIRED
-            value = await self.bus.call(lambda r: r.get(name), "claim")
-            if value is not None:
-                return Claim.DONE if _is_done(value) else Claim.BUSY
-        return Claim.BUSY
+        name, ttl_ms = self.prefix + key, max(1, int(ttl_s * 1000))
+        answer = await self.bus.call(
+            lambda r: self.bus.with_scripts(lambda c: c.evalsha(_CLAIM_SHA, 1, name, f"busy:{token}", ttl_ms), r),
+            "claim",
+        )
+        return Claim(answer.decode() if isinstance(answer, bytes) else answer)
 
     async def complete(self, key: str, token: str) -> None:
         await self.bus.call(lambda r: r.set(self.prefix + key, f"done:{token}", px=self.done_ttl_ms), "complete")

@@ -70,6 +70,17 @@ end
 return '[' .. table.concat(out, ',') .. ']'
 """
 
+# KEYS[1] the key; ARGV: 'busy:<token>', ttl ms. Same token again: extends (leases renew this way).
+CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if (not v) or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 'acquired'
+end
+if string.sub(v, 1, 5) == 'done:' then return 'done' end
+return 'busy'
+"""
+
 
 def parse_id(message_id: str) -> tuple[int, int]:
     m = _ID_RE.match(message_id) if isinstance(message_id, str) else None

@@ -338,8 +338,10 @@ def replay(conn: sqlite3.Connection, topic: str, group: str, at_time: float | No
 # -- idempotency ---------------------------------------------------------------------------------------
 def idem_claim(conn: sqlite3.Connection, key: str, token: str, ttl_s: float, now: float) -> Claim:
     with tx(conn):
-        row: Any = conn.execute("SELECT state, expires_at FROM bus_idempotency WHERE key = ?", (key,)).fetchone()
-        if row is not None and row[1] > now:
+        row: Any = conn.execute(
+            "SELECT state, expires_at, token FROM bus_idempotency WHERE key = ?", (key,)
+        ).fetchone()
+        if row is not None and row[1] > now and (row[0] == "done" or row[2] != token):
             return Claim.DONE if row[0] == "done" else Claim.BUSY
         conn.execute(
             "INSERT OR REPLACE INTO bus_idempotency VALUES (?, 'busy', ?, ?)", (key, token, now + ttl_s)

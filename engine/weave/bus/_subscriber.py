@@ -5,7 +5,8 @@
 - after `max_attempts` (counting redeliveries) or a `TerminalError` the message goes to `dead_letter`
   and is acked, so the rest flows on; if `dead_letter` itself fails the message stays pending;
 - optional idempotency: a key claimed in an `IdempotencyStore` is delivered by one worker only;
-- a heartbeat keeps in-flight messages invisible to other consumers while the handler works.
+- a heartbeat keeps in-flight messages invisible to other consumers while the handler works;
+- `exclusive=store`: one active consumer per group (a `GroupLease`), for per-key order across workers.
 
 Each group has its own subscription and subscriber, so a slow or broken group never holds up another.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from weave.bus._base import Subscription
 from weave.bus._dispatch import KeyedDispatcher
 from weave.bus._idempotency import Claim, IdempotencyStore
+from weave.bus._lease import GroupLease
 from weave.bus._types import BusError, Message
 from weave.errors import TerminalError
 
@@ -76,6 +78,8 @@ class Subscriber:
         idempotency: IdempotencyStore | None = None,
         idempotency_key: KeyOf = header_idempotency_key,
         claim_ttl_s: float | None = None,
+        exclusive: IdempotencyStore | None = None,
+        lease_ttl_s: float | None = None,
     ) -> None:
         self.sub = subscription
         self.handler = handler
@@ -88,6 +92,11 @@ class Subscriber:
         self.idempotency_key = idempotency_key
         self.claim_ttl_s = claim_ttl_s or 2 * subscription.visibility_timeout
         self.stats = SubscriberStats()
+        self.lease = (
+            GroupLease(exclusive, subscription.topic, subscription.group, subscription.consumer,
+                       lease_ttl_s or max(2.0, subscription.visibility_timeout))
+            if exclusive is not None else None
+        )
         self._dispatcher = KeyedDispatcher(self._process, lanes)
         self._active: dict[str, Message] = {}
         self._acks: list[str] = []
@@ -103,6 +112,7 @@ class Subscriber:
         """Consume until `stop()`; then finish in-flight work (up to `drain_timeout`) and ack it."""
         acker = asyncio.create_task(self._ack_loop())
         beat = asyncio.create_task(self._heartbeat())
+        keeper = asyncio.create_task(self.lease.keep(self._stopping)) if self.lease else None
         try:
             await self._fetch_loop()
         finally:
@@ -119,20 +129,52 @@ class Subscriber:
                     await self.sub.nack([m.id for m in left])
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+            if keeper is not None and self.lease is not None:
+                await keeper
+                with contextlib.suppress(Exception):
+                    await self.lease.release()
 
     async def _fetch_loop(self) -> None:
+        block_ms = self.block_ms
+        if self.lease is not None:  # notice a lost lease within a third of its lifetime
+            block_ms = min(block_ms, int(self.lease.ttl_s * 1000 / 3))
+        taken_over = 0
+        while not self._stopping.is_set():
+            if self.lease is not None:
+                if not self.lease.held:
+                    self.lease.changed.clear()
+                    await self._wait_any(self.lease.changed)
+                    continue
+                if taken_over < self.lease.gained:
+                    taken_over = self.lease.gained
+                    await self._take_over()
+            room = self.max_in_flight - len(self._active)
+            if room <= 0:
+                self._room.clear()
+                await self._wait_any(self._room)
+                continue
+            self._submit(await self.sub.fetch(min(self.batch_size, room), block_ms))
+
+    def _submit(self, messages: list[Message]) -> None:
+        for message in messages:
+            if message.id in self._active:  # redelivered while we still work on it
+                continue
+            self._active[message.id] = message
+            self._dispatcher.submit(message)
+
+    async def _take_over(self) -> None:
+        """New lease holder: every pending message of the group first (oldest first), then new ones."""
         while not self._stopping.is_set():
             room = self.max_in_flight - len(self._active)
             if room <= 0:
                 self._room.clear()
                 await self._wait_any(self._room)
                 continue
-            messages = await self.sub.fetch(min(self.batch_size, room), self.block_ms)
-            for message in messages:
-                if message.id in self._active:  # redelivered while we still work on it
-                    continue
-                self._active[message.id] = message
-                self._dispatcher.submit(message)
+            want = min(self.batch_size, room)
+            got = await self.sub.reclaim(0, want)
+            self._submit(got)
+            if len(got) < want:
+                return
 
     async def _wait_any(self, event: asyncio.Event) -> None:
         waits = {asyncio.create_task(event.wait()), asyncio.create_task(self._stopping.wait())}
