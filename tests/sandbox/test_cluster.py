@@ -12,6 +12,8 @@ import pytest
 
 from weave.sandbox import SERVICES, SandboxCluster, sandbox_process
 
+from ._util import Receiver
+
 
 def _port_closed(url: str) -> bool:
     parts = urlsplit(url)
@@ -65,3 +67,18 @@ def test_child_process_mode_prints_urls_and_stops() -> None:
         pid = proc.pid
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_set_webhook_without_http_in_async_mode() -> None:
+    async with SandboxCluster(["crm", "payments"], extra={"receiver": Receiver}) as cluster, \
+            httpx.AsyncClient() as http:
+        cluster.set_webhook("crm", cluster.url("receiver") + "/hook", events=["case.created"])
+        emitted = await http.post(cluster.url("crm") + "/admin/emit", json={"event": "case.created", "count": 2})
+        assert [d["delivered"] for d in emitted.json()["deliveries"]] == [True, True]
+        hooks = (await http.get(cluster.url("receiver") + "/_received")).json()["items"]
+        assert len(hooks) == 2 and "webhook-signature" in hooks[0]["headers"]
+        cluster.set_webhook("crm", None)
+        again = await http.post(cluster.url("crm") + "/_emit", json={"event": "case.created"})
+        assert again.json()["deliveries"] == []
+        with pytest.raises(ValueError, match="sends no webhooks"):
+            cluster.set_webhook("receiver", "http://x")

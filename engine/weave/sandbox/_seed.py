@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -88,7 +89,12 @@ def price_lists() -> list[dict[str, Any]]:
 
 
 def seed_crm(seed: int = 42, accounts: int = 40, orders: int = 150) -> dict[str, list[dict[str, Any]]]:
-    """All CRM collections, each sorted by (updated_at, id)."""
+    """All CRM collections, each sorted by (updated_at, id); fresh top-level dicts on every call."""
+    return {name: [dict(r) for r in records] for name, records in _seed_crm(seed, accounts, orders).items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _seed_crm(seed: int, accounts: int, orders: int) -> dict[str, list[dict[str, Any]]]:
     rng = random.Random(seed)
     data: dict[str, list[dict[str, Any]]] = {"products": products(), "price_lists": price_lists()}
     accs: list[dict[str, Any]] = []

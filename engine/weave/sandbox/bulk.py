@@ -10,6 +10,7 @@ after all untouched records — the order is always ``(updated_at, id)``, as an 
 from __future__ import annotations
 
 import bisect
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -266,6 +267,7 @@ def _time_of_day() -> list[bytes]:
     return _TOD
 
 
+@functools.lru_cache(maxsize=4)
 def _fragments(seed: int) -> list[bytes]:
     out = []
     for j in range(_PERIOD):

@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 
 from weave.sandbox._base import SimService
+from weave.sandbox._webhooks import WebhookConfig
 
 # system name -> "module:class", imported lazily
 SERVICES: dict[str, str] = {
@@ -96,6 +97,21 @@ class SandboxCluster:
             for key, value in service.credentials().items():
                 out[f"{prefix}_{key.upper()}"] = value
         return out
+
+    def set_webhook(self, name: str, url: str | None, *, secret: str | None = None, scheme: str | None = None,
+                    events: Iterable[str] = ("*",)) -> None:
+        """Point a system's outbound webhooks at ``url`` (None stops them); default: its own secret and scheme.
+
+        No I/O, so it is safe from any thread and in either mode (the same as ``POST /_webhooks``)."""
+        service = self.services[name]
+        if service.webhooks is None or service.webhook_scheme is None:
+            raise ValueError(f"{name} sends no webhooks")
+        if url is None:
+            service.webhooks.config = None
+            return
+        service.webhooks.config = WebhookConfig(
+            url=url, secret=secret or service.credentials()["webhook_secret"],
+            scheme=scheme or service.webhook_scheme, events=tuple(events))
 
     # -- async lifecycle (in the caller's event loop) --------------------------------------------
     async def start(self) -> SandboxCluster:

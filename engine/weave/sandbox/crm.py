@@ -97,6 +97,7 @@ class CrmService(SimService):
             Route("/api/{collection}/{id}", self.get_record, methods=["GET"]),
             Route("/api/{collection}/{id}", self.update_record, methods=["PATCH"]),
             Route("/_emit", self.admin_emit, methods=["POST"]),
+            Route("/admin/emit", self.admin_emit, methods=["POST"]),
         ]
 
     # -- auth and lookups -----------------------------------------------------------------------

@@ -62,6 +62,7 @@ class PaymentsService(SimService):
             Route("/v1/payment_intents/{id}", self.get_intent, methods=["GET"]),
             Route("/v1/refunds", self.create_refund, methods=["POST"]),
             Route("/_emit", self.admin_emit, methods=["POST"]),
+            Route("/admin/emit", self.admin_emit, methods=["POST"]),
         ]
 
     # -- idempotency ------------------------------------------------------------------------------
