@@ -132,3 +132,31 @@ def test_a_step_that_does_not_compile_is_a_problem(project: Path) -> None:
 def test_usage_errors_exit_2(project: Path) -> None:
     assert CliRunner().invoke(cli, ["test", "does-not-exist"]).exit_code == 2
     assert CliRunner().invoke(cli, ["test", "--format", "pdf"]).exit_code == 2
+
+
+def test_fixture_references_resolve_across_files(project: Path) -> None:
+    spec = project / "specs" / "orders.yaml"
+    (project / "transforms" / "orders-fixtures.yaml").write_text(
+        "kind: transform\nname: order-fixtures\nsteps: [{map: '@'}]\nfixtures:\n"
+        "  - {name: big order, input: {id: o-9, name: eve, lines: [{amount: 5}]}, "
+        "expect: {id: o-9, name: eve, lines: [{amount: 5}]}}\n"
+    )
+    spec.write_text(INTEGRATION + (
+        "  - name: from a fixture in another file\n"
+        "    input: {fixture: order-fixtures/big order}\n"
+        "    expect: {order_id: o-9, total: 5, name: EVE}\n"
+        "  - name: unqualified reference\n"
+        "    input: {fixture: big order}\n"
+        "    expect: {order_id: o-9, total: 5, name: EVE}\n"
+        "  - name: dangling reference\n"
+        "    input: {fixture: nope}\n"
+        "    expect: {}\n"
+    ))
+    result = CliRunner().invoke(cli, ["test", "--format", "json"])
+    payload = json.loads(result.output)
+    by_name = {r["name"]: r for r in payload["results"]}
+    assert by_name["from a fixture in another file"]["passed"]
+    assert by_name["unqualified reference"]["passed"]
+    assert not by_name["dangling reference"]["passed"]
+    assert "fixture reference 'nope' does not exist" in by_name["dangling reference"]["message"]
+    assert result.exit_code == 1

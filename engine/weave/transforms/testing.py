@@ -3,6 +3,9 @@
     report = run_tests(["."])          # library under <root>/transforms + integration `tests:`
     report.ok, report.failed, report.results
 
+`input:`/`expect:` may be `{fixture: "transform/fixture name"}`: the named fixture's input/expected
+output, from any file of the library (references resolve across files).
+
 A case passes when the pipeline's output equals `expect` (a list compares with all output
 records, an object with the single output record), or, for `expect_error`, when the pipeline
 fails with a message containing that text. Booleans never equal numbers.
@@ -75,19 +78,48 @@ def unified_diff(expected: Any, actual: Any) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
+class FixtureRefError(LookupError):
+    pass
+
+
+def resolve_fixture(library: Library | None, value: Any, part: str) -> Any:
+    """`{fixture: "transform/fixture name"}` (or just the fixture name when it is unique in the library)
+    stands for that fixture's `input` or `expect` (`part`). Anything else is returned as is."""
+    if not (isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("fixture"), str)):
+        return value
+    ref = value["fixture"]
+    candidates = []
+    for tname, definition in (library.transforms.items() if library else ()):
+        for fixture in definition.fixtures:
+            if ref in (f"{tname}/{fixture.name}", fixture.name):
+                candidates.append(fixture)
+    if len(candidates) != 1:
+        why = "is ambiguous: qualify it as transform/fixture" if candidates else "does not exist"
+        raise FixtureRefError(f"fixture reference {ref!r} {why}")
+    found = candidates[0]
+    if part == "expect" and found.expects_error:
+        raise FixtureRefError(f"fixture {ref!r} expects an error, it has no output to reuse")
+    return found.input if part == "input" else found.expect
+
+
 def run_case(pipeline: Pipeline, case: Mapping[str, Any], *, kind: str, suite: str, file: str,
-             line: int) -> CaseResult:
+             line: int, library: Library | None = None) -> CaseResult:
     name = str(case.get("name") or f"case at line {line}")
     start = time.perf_counter()
     expect_error = case.get("expect_error")
-    expected = case.get("expect")
+    try:
+        expected = resolve_fixture(library, case.get("expect"), "expect")
+        record = resolve_fixture(library, case.get("input"), "input")
+    except FixtureRefError as exc:
+        return CaseResult(kind, suite, name, file, line, False, str(exc), "", case.get("expect"), None,
+                          time.perf_counter() - start)
 
     def result(passed: bool, message: str = "", diff: str = "", actual: Any = None) -> CaseResult:
         return CaseResult(kind, suite, name, file, line, passed, message, diff, expected if expect_error is None
                           else expect_error, actual, time.perf_counter() - start)
 
     try:
-        records = pipeline.run(case.get("input"))
+        records = pipeline.run(record)
     except TransformError as exc:
         if expect_error is not None and str(expect_error) in str(exc):
             return result(True, actual=str(exc))
@@ -121,7 +153,8 @@ def run_library(library: Library, *, names: Iterable[str] | None = None) -> list
         for fixture in definition.fixtures:
             case = {"name": fixture.name, "input": fixture.input, "expect": fixture.expect,
                     "expect_error": fixture.expect_error}
-            out.append(run_case(pipeline, case, kind="fixture", suite=name, file=definition.file, line=fixture.line))
+            out.append(run_case(pipeline, case, kind="fixture", suite=name, file=definition.file, line=fixture.line,
+                                library=library))
     return out
 
 
@@ -148,7 +181,8 @@ def run_integrations(integrations: Iterable[Any], library: Library,
             if not isinstance(case, Mapping) or "input" not in case:
                 out.append(f"{file}:{line}: WV601 test {i + 1} of {spec.name!r} needs `input` and `expect`")
                 continue
-            out.append(run_case(pipeline, case, kind="integration", suite=spec.name, file=file, line=line))
+            out.append(run_case(pipeline, case, kind="integration", suite=spec.name, file=file, line=line,
+                                library=library))
     return out
 
 
