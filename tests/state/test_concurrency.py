@@ -129,3 +129,50 @@ async def test_a_cancelled_writer_does_not_strand_the_others(store: StateStore) 
     ids = await asyncio.wait_for(asyncio.gather(*tasks[1:]), timeout=30)
     assert len(set(ids)) == 39
     assert await store.queue_depth("hub") in (39, 40)  # the cancelled write may already have committed
+
+
+async def test_per_key_order_under_concurrent_producers_and_consumers(pair: tuple[StateStore, StateStore]) -> None:
+    """Producers enqueue while consumers claim and ack: one item per key in flight, per-producer
+    order kept per key, and no key is ever stranded (every item is consumed)."""
+    keys = [f"acct-{k}" for k in range(4)]
+    per_producer = 30
+    in_flight: set[str] = set()
+    consumed: dict[tuple[int, str], list[int]] = {}
+    total = 0
+    done_producing = asyncio.Event()
+
+    async def producer(store: StateStore, p: int) -> None:
+        for seq in range(per_producer):
+            key = keys[seq % len(keys)]
+            await store.enqueue("hub", {"p": p, "seq": seq}, key=key)
+        if p == 3:
+            done_producing.set()
+
+    async def consumer(store: StateStore, name: str) -> None:
+        nonlocal total
+        while True:
+            items = await store.claim("hub", name, limit=3, visibility_timeout=120)
+            if not items:
+                if done_producing.is_set() and total == 4 * per_producer:
+                    return
+                await asyncio.sleep(0.005)
+                continue
+            for item in items:
+                assert item.key is not None and item.key not in in_flight, f"two items of {item.key} in flight"
+                in_flight.add(item.key)
+            await asyncio.sleep(0)  # let other consumers try to claim while these are in flight
+            for item in items:
+                payload = item.payload
+                assert isinstance(payload, dict)
+                consumed.setdefault((payload["p"], item.key), []).append(payload["seq"])
+                in_flight.discard(item.key)
+            await store.ack([item.id for item in items], worker=name)
+            total += len(items)
+
+    producers = [producer(pair[p % 2], p) for p in range(4)]
+    consumers = [consumer(pair[c % 2], f"c{c}") for c in range(4)]
+    await asyncio.wait_for(asyncio.gather(*producers, *consumers), timeout=60)
+    assert total == 4 * per_producer
+    for seqs in consumed.values():
+        assert seqs == sorted(seqs)
+    assert await pair[0].queue_depth("hub") == 0

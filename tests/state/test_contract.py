@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from tests.state._helpers import poll
 
+from tests.state._helpers import poll
 from weave.state import (
     IdemStatus,
     LockHeldError,
@@ -467,3 +467,20 @@ async def test_prune(store: StateStore) -> None:
     assert [r.id for r in await store.runs()] == [running]
     assert [e.id for e in await store.dlq_list(include_replayed=True)] == [pending]
     assert (await store.delivery_stats("i", since=0)).delivered == 1
+
+
+async def test_ordering_key_blocks_behind_a_nacked_head(store: StateStore) -> None:
+    first = await store.enqueue("hub", {"n": 1}, key="acct")
+    second = await store.enqueue("hub", {"n": 2}, key="acct")
+    [head] = await store.claim("hub", "w")
+    assert head.id == first
+    await store.nack(first, delay=30, error="target down")
+    assert await store.claim("hub", "w") == []  # strict order: the second waits for the first's retry
+    assert await store.ack(second) == 1  # acking a non-head (e.g. after a manual purge) keeps the head
+    assert await store.nack(first, delay=0)
+    [again] = await store.claim("hub", "w")
+    assert again.id == first and again.attempts == 2
+    assert await store.ack(first) == 1
+    assert await store.queue_depth("hub") == 0
+    third = await store.enqueue("hub", {"n": 3}, key="acct")  # the key starts afresh
+    assert [it.id for it in await store.claim("hub", "w")] == [third]

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 import pytest
-from tests.state._helpers import poll
 
+from tests.state._helpers import poll
 from weave.state import StateStore, open_state
 
 WORKER = str(Path(__file__).with_name("_worker.py"))

@@ -7,13 +7,18 @@ Pooled connections are in autocommit mode, so a single statement is its own tran
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from weave.state._driver import Dialect, Params, Row, Tx
 from weave.state._types import StateError, StateUnavailableError
+
+T = TypeVar("T")
+RETRIES = 5  # for statements PostgreSQL rolled back to break a deadlock
 
 DIALECT = Dialect(
     name="postgresql",
@@ -101,35 +106,55 @@ class PostgresDriver:
             raise StateError("the PostgreSQL state store is closed")
         return self._pool
 
-    async def fetchall(self, sql: str, params: Params = (), *, write: bool = False) -> list[Row]:
+    async def _retrying(self, run: Callable[[Any], Awaitable[T]]) -> T:
+        """Run `run(conn)`; a deadlock or serialisation failure rolled it back, so run it again."""
+        import psycopg
+
         with _translated(self.dsn):
-            async with self._p().connection() as conn:
-                cur = await conn.execute(sql, params)
-                return await cur.fetchall() if cur.description else []
+            for attempt in range(RETRIES):
+                try:
+                    async with self._p().connection() as conn:
+                        return await run(conn)
+                except psycopg.errors.TransactionRollback:
+                    if attempt == RETRIES - 1:
+                        raise
+                    await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def fetchall(self, sql: str, params: Params = (), *, write: bool = False) -> list[Row]:
+        async def run(conn: Any) -> list[Row]:
+            cur = await conn.execute(sql, params)
+            return await cur.fetchall() if cur.description else []  # type: ignore[no-any-return]
+
+        return await self._retrying(run)
 
     async def fetchone(self, sql: str, params: Params = (), *, write: bool = False) -> Row | None:
         rows = await self.fetchall(sql, params, write=write)
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        with _translated(self.dsn):
-            async with self._p().connection() as conn:
-                cur = await conn.execute(sql, params)
-                return int(cur.rowcount)
+        async def run(conn: Any) -> int:
+            cur = await conn.execute(sql, params)
+            return int(cur.rowcount)
+
+        return await self._retrying(run)
 
     async def fetch_each(self, sql: str, rows: Sequence[Params]) -> list[Row]:
-        out: list[Row] = []
         if not rows:
-            return out
-        with _translated(self.dsn):
-            async with self._p().connection() as conn, conn.transaction(), conn.cursor() as cur:
+            return []
+
+        async def run(conn: Any) -> list[Row]:
+            out: list[Row] = []
+            async with conn.transaction(), conn.cursor() as cur:
                 await cur.executemany(sql, rows, returning=True)
                 while True:
                     found = await cur.fetchone()
                     out.append(found if found is not None else ())
                     if not cur.nextset():
                         break
-        return out
+            return out
+
+        return await self._retrying(run)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

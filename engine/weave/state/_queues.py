@@ -80,10 +80,8 @@ class QueueMixin:
         rows = await self._db.fetchall(
             f"""WITH c AS (
                 SELECT q.id FROM weave_queue q
-                WHERE q.queue = %s AND q.visible_at <= weave_now()
-                  AND (q.key IS NULL OR NOT EXISTS (
-                    SELECT 1 FROM weave_queue p WHERE p.queue = q.queue AND p.key = q.key AND p.id < q.id))
-                ORDER BY q.id LIMIT %s{self._db.dialect.skip_locked})
+                WHERE q.queue = %s AND q.head = 1 AND q.visible_at <= weave_now()
+                ORDER BY q.visible_at, q.id LIMIT %s{self._db.dialect.skip_locked})
             UPDATE weave_queue SET visible_at = weave_now() + %s, attempts = attempts + 1,
                 claimed_by = %s, claimed_at = weave_now()
             WHERE id IN (SELECT id FROM c)

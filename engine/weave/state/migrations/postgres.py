@@ -21,9 +21,36 @@ MIGRATIONS: tuple[Migration, ...] = (
             id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, queue TEXT NOT NULL, payload BYTEA NOT NULL,
             is_json SMALLINT NOT NULL, key TEXT, headers TEXT NOT NULL DEFAULT '{}',
             enqueued_at DOUBLE PRECISION NOT NULL, visible_at DOUBLE PRECISION NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claimed_at DOUBLE PRECISION, last_error TEXT)""",
-        "CREATE INDEX weave_queue_ready ON weave_queue (queue, visible_at, id)",
+            attempts INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claimed_at DOUBLE PRECISION, last_error TEXT,
+            head SMALLINT NOT NULL DEFAULT 1)""",
+        # Only the head (oldest item) of each ordering key is claimable; keyless items are all heads.
+        "CREATE INDEX weave_queue_ready ON weave_queue (queue, visible_at, id) WHERE head = 1",
         "CREATE INDEX weave_queue_key ON weave_queue (queue, key, id)",
+        # Writers of one (queue, key) serialise on an advisory lock; each PL/pgSQL statement then
+        # takes a fresh snapshot, so a concurrent enqueue and ack of one key cannot strand it headless.
+        """CREATE FUNCTION weave_queue_head_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.key IS NOT NULL THEN
+                PERFORM pg_advisory_xact_lock(hashtext(NEW.queue), hashtext(NEW.key));
+                IF EXISTS (SELECT 1 FROM weave_queue p WHERE p.queue = NEW.queue AND p.key = NEW.key) THEN
+                    NEW.head := 0;
+                END IF;
+            END IF;
+            RETURN NEW;
+        END $$""",
+        """CREATE TRIGGER weave_queue_head_insert BEFORE INSERT ON weave_queue
+            FOR EACH ROW EXECUTE FUNCTION weave_queue_head_insert()""",
+        """CREATE FUNCTION weave_queue_head_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF OLD.key IS NOT NULL AND OLD.head = 1 THEN
+                PERFORM pg_advisory_xact_lock(hashtext(OLD.queue), hashtext(OLD.key));
+                UPDATE weave_queue SET head = 1 WHERE id = (
+                    SELECT min(id) FROM weave_queue WHERE queue = OLD.queue AND key = OLD.key);
+            END IF;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER weave_queue_head_delete AFTER DELETE ON weave_queue
+            FOR EACH ROW EXECUTE FUNCTION weave_queue_head_delete()""",
         """CREATE TABLE weave_dlq (
             id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, integration TEXT NOT NULL, payload BYTEA NOT NULL,
             is_json SMALLINT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL, revision BIGINT,

@@ -1,6 +1,8 @@
 """SQLite schema. Times are REAL epoch seconds; JSON is TEXT written by orjson; payloads are BLOBs.
 
-AUTOINCREMENT keeps ids of acked queue items from ever being reused.
+AUTOINCREMENT keeps ids of acked queue items from ever being reused. Queue items carry a `head` flag,
+kept by triggers: only the oldest item of an ordering key is claimable, so claiming stays O(limit)
+however long the backlog.
 """
 
 from __future__ import annotations
@@ -21,9 +23,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, payload BLOB NOT NULL,
             is_json INTEGER NOT NULL, key TEXT, headers TEXT NOT NULL DEFAULT '{}',
             enqueued_at REAL NOT NULL, visible_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-            claimed_by TEXT, claimed_at REAL, last_error TEXT)""",
-        "CREATE INDEX weave_queue_ready ON weave_queue (queue, visible_at, id)",
+            claimed_by TEXT, claimed_at REAL, last_error TEXT, head INTEGER NOT NULL DEFAULT 1)""",
+        # Only the head (oldest item) of each ordering key is claimable; keyless items are all heads.
+        "CREATE INDEX weave_queue_ready ON weave_queue (queue, visible_at, id) WHERE head = 1",
         "CREATE INDEX weave_queue_key ON weave_queue (queue, key, id)",
+        """CREATE TRIGGER weave_queue_head_insert AFTER INSERT ON weave_queue WHEN NEW.key IS NOT NULL
+        BEGIN
+            UPDATE weave_queue SET head = 0 WHERE id = NEW.id AND EXISTS (
+                SELECT 1 FROM weave_queue p WHERE p.queue = NEW.queue AND p.key = NEW.key AND p.id < NEW.id);
+        END""",
+        """CREATE TRIGGER weave_queue_head_delete AFTER DELETE ON weave_queue
+        WHEN OLD.key IS NOT NULL AND OLD.head = 1
+        BEGIN
+            UPDATE weave_queue SET head = 1 WHERE id = (
+                SELECT min(id) FROM weave_queue WHERE queue = OLD.queue AND key = OLD.key);
+        END""",
         """CREATE TABLE weave_dlq (
             id INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, payload BLOB NOT NULL,
             is_json INTEGER NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL, revision INTEGER,
