@@ -68,6 +68,8 @@ class Portfolio:
     systems: Mapping[str, System]
     hubs: tuple[str, ...]
     direct: Mapping[str, int] = field(default_factory=dict)
+    api_kinds: Mapping[str, tuple[str, str, bool]] = field(default_factory=dict)  # style, auth, standard
+    peaks: Mapping[str, tuple[Any, ...] | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, project: Project) -> Portfolio:
@@ -75,7 +77,9 @@ class Portfolio:
         for integration in project.integrations.values():
             touching.update(endpoints(integration))
         hubs = tuple(sorted(n for n, s in project.systems.items() if s.raw.get("role") == "hub"))
-        return cls(touching=dict(touching), systems=project.systems, hubs=hubs)
+        api_kinds = {n: (s.style, s.auth_type, s.is_standard) for n, s in project.systems.items()}
+        peaks = {n: _peak_key(s) for n, s in project.systems.items()}
+        return cls(touching=dict(touching), systems=project.systems, hubs=hubs, api_kinds=api_kinds, peaks=peaks)
 
     def is_hub(self, name: str) -> bool:
         return name in self.hubs
@@ -144,10 +148,10 @@ def facts_for(integration: Integration, side: str, portfolio: Portfolio, limits:
     busiest = max(counted, key=lambda n: (portfolio.direct.get(n, 0), portfolio.touching.get(n, 0), n == ends[0]),
                   default=None)
     count = portfolio.direct.get(busiest, 0) if busiest else 0
-    declared = [portfolio.systems[n] for n in counted if n in portfolio.systems]
-    nonstandard = tuple(s.name for s in declared if not s.is_standard)
-    api_kinds = {(s.style, s.auth_type) for s in declared}
-    peaks = {_peak_key(portfolio.systems.get(n)) for n in counted}
+    kinds = portfolio.api_kinds
+    nonstandard = tuple(n for n in counted if n in kinds and not kinds[n][2])
+    api_kinds = {kinds[n][:2] for n in counted if n in kinds}
+    peaks = {portfolio.peaks.get(n) for n in counted}
     declared_hub = raw.get("hub") if isinstance(raw.get("hub"), str) else None
     complexity = as_str(raw.get("transform_complexity")) or None
     return Facts(

@@ -8,7 +8,8 @@ etl-batch).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from weave.plan.facts import Facts
 from weave.plan.rules import FRAMEWORK_QUESTIONS, PATTERNS, RULES, Rule, Shift, Vote
@@ -27,10 +28,40 @@ class Contribution:
 
 @dataclass(frozen=True)
 class RunnerUp:
+    """The second-best pattern. Why it lost is worked out when asked (planning 1,000 integrations need not)."""
+
     pattern: str
     score: int
-    why: str  # why it lost, in words
-    deciding_rules: tuple[str, ...]  # rule ids that put the winner ahead of it
+    winner: str
+    winner_score: int
+    contributions: tuple[Contribution, ...] = field(repr=False)
+    tie_break: str | None = None
+
+    def _deltas(self) -> list[tuple[Contribution, int]]:
+        return [(c, c.for_pattern(self.winner) - c.for_pattern(self.pattern)) for c in self.contributions]
+
+    @cached_property
+    def deciding_rules(self) -> tuple[str, ...]:
+        """Rule ids that put the winner ahead of it, largest margin first."""
+        ahead = sorted((d for d in self._deltas() if d[1] > 0), key=lambda d: -d[1])
+        return tuple(c.rule.id for c, _ in ahead)
+
+    @cached_property
+    def why(self) -> str:
+        deltas = self._deltas()
+        ahead = sorted((d for d in deltas if d[1] > 0), key=lambda d: -d[1])
+        behind = [c for c, delta in deltas if delta < 0]
+        winner, second = self.winner, self.pattern
+        parts = [f"{second} scored {self.score} against {self.winner_score} for {winner}"]
+        if ahead:
+            parts.append("decided by " + ", ".join(f"{c.rule.id} ({_points_text(c, winner, second)})"
+                                                   for c, _ in ahead))
+        if behind:
+            parts.append("in its favour: " + ", ".join(f"{c.rule.id} ({_points_text(c, second, winner)})"
+                                                       for c in behind))
+        if self.tie_break:
+            parts.append(self.tie_break)
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -49,19 +80,19 @@ class Decision:
         return dict(self.scores)[pattern]
 
 
-def _framework_points(contributions: Sequence[Contribution], pattern: str) -> int:
-    return sum(c.for_pattern(pattern) for c in contributions if c.rule.question in FRAMEWORK_QUESTIONS)
-
-
 def decide(facts: Facts, rules: Sequence[Rule] = RULES) -> Decision:
     scores = dict.fromkeys(PATTERNS, 0)
+    framework = dict.fromkeys(PATTERNS, 0)  # points from the four framework questions (first tie-break)
     fired = [rule for rule in rules if rule.when(facts)]
     points: dict[str, list[tuple[str, int]]] = {rule.id: [] for rule in fired}
     for rule in fired:
+        in_framework = rule.question in FRAMEWORK_QUESTIONS
         for effect in rule.effects:
             if isinstance(effect, Vote):
                 scores[effect.pattern] += effect.weight
                 points[rule.id].append((effect.pattern, effect.weight))
+                if in_framework:
+                    framework[effect.pattern] += effect.weight
     for rule in fired:
         for effect in rule.effects:
             if isinstance(effect, Shift) and scores[effect.source] > 0:
@@ -69,8 +100,10 @@ def decide(facts: Facts, rules: Sequence[Rule] = RULES) -> Decision:
                 scores[effect.source] -= moved
                 scores[effect.to] += moved
                 points[rule.id] += [(effect.source, -moved), (effect.to, moved)]
+                if rule.question in FRAMEWORK_QUESTIONS:  # pragma: no cover - shifts are portfolio rules
+                    framework[effect.source] -= moved
+                    framework[effect.to] += moved
     contributions = tuple(Contribution(rule, tuple(points[rule.id])) for rule in fired)
-    framework = {p: _framework_points(contributions, p) for p in PATTERNS}
     ranked = sorted(PATTERNS, key=lambda p: (-scores[p], -framework[p], PATTERNS.index(p)))
     winner, second = ranked[0], ranked[1]
     tie_break = None
@@ -84,28 +117,10 @@ def decide(facts: Facts, rules: Sequence[Rule] = RULES) -> Decision:
         scores=tuple((p, scores[p]) for p in PATTERNS),
         contributions=contributions,
         pattern=winner,
-        runner_up=_runner_up(winner, second, scores, contributions, tie_break),
+        runner_up=RunnerUp(second, scores[second], winner, scores[winner], contributions, tie_break),
         tie_break=tie_break,
     )
 
 
 def _points_text(contribution: Contribution, *patterns: str) -> str:
     return ", ".join(f"{p:+d} {name}" for name in patterns if (p := contribution.for_pattern(name)))
-
-
-def _runner_up(winner: str, second: str, scores: dict[str, int], contributions: Sequence[Contribution],
-               tie_break: str | None) -> RunnerUp:
-    deltas = [(c, c.for_pattern(winner) - c.for_pattern(second)) for c in contributions]
-    ahead = sorted((d for d in deltas if d[1] > 0), key=lambda d: -d[1])
-    behind = [c for c, delta in deltas if delta < 0]
-    parts = [f"{second} scored {scores[second]} against {scores[winner]} for {winner}"]
-    if ahead:
-        parts.append("decided by " + ", ".join(f"{c.rule.id} ({_points_text(c, winner, second)})"
-                                               for c, _ in ahead))
-    if behind:
-        parts.append("in its favour: " + ", ".join(f"{c.rule.id} ({_points_text(c, second, winner)})"
-                                                   for c in behind))
-    if tie_break:
-        parts.append(tie_break)
-    return RunnerUp(pattern=second, score=scores[second], why="; ".join(parts),
-                    deciding_rules=tuple(c.rule.id for c, _ in ahead))
