@@ -198,3 +198,11 @@ def test_template_step_escapes_xml_and_keeps_payload_literal(tmp_path: Path) -> 
 def test_a_non_object_record_is_a_record_error() -> None:
     with pytest.raises(TransformError, match="must be an object"):
         build_pipeline([{"map": "@"}]).run(["not", "a", "record"])  # type: ignore[arg-type]
+
+
+def test_check_steps_reports_every_bad_step_with_its_line() -> None:
+    from weave.transforms.steps import check_steps
+
+    errors = check_steps([{"map": "a"}, {"map": "a.["}, {"use": "x"}, {"frob": 1}],
+                         file="s.yaml", positions=[("s.yaml", 10), ("s.yaml", 11), ("s.yaml", 12), ("s.yaml", 13)])
+    assert [(e.index, e.code, e.line) for e in errors] == [(1, "WV312", 11), (2, "WV307", 12), (3, "WV601", 13)]

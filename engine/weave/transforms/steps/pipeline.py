@@ -210,3 +210,29 @@ def build_pipeline(
     else:
         key_fn = key
     return _Builder(library, fns, engine, schemas).build(steps, positions, file, key_fn, name)
+
+
+def check_steps(
+    steps: Sequence[Any],
+    *,
+    file: str | None = None,
+    positions: Positions | None = None,
+    library: Library | None = None,
+    schemas: Callable[[str], Mapping[str, Any] | None] | None = None,
+) -> list[StepError]:
+    """Every build error of `steps` (not only the first), for the spec checker (WV312, WV307, WV601)."""
+    if not isinstance(steps, (list, tuple)):
+        return [StepError("steps must be a list", file=file)]
+    errors: list[StepError] = []
+    for i, step in enumerate(steps):
+        one = [step]
+
+        def at(_: int, i: int = i) -> tuple[str | None, int | None]:
+            return _position(positions, i, file)
+
+        try:
+            build_pipeline(one, file=file, positions=at, library=library, schemas=schemas)
+        except StepError as exc:
+            exc.index = i
+            errors.append(exc)
+    return errors
