@@ -23,6 +23,12 @@ Steps (each a mapping with exactly one key):
 
 from weave.transforms.steps.errors import StepError
 from weave.transforms.steps.kinds import KINDS
-from weave.transforms.steps.pipeline import CompiledStep, Pipeline, build_pipeline, check_steps, default_record_key
+from weave.transforms.steps.pipeline import (
+    CompiledStep,
+    Pipeline,
+    build_pipeline,
+    check_steps,
+    default_record_key,
+)
 
 __all__ = ["KINDS", "CompiledStep", "Pipeline", "StepError", "build_pipeline", "check_steps", "default_record_key"]
