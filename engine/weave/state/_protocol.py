@@ -103,8 +103,11 @@ class StateStore(Protocol):
     async def claim(
         self, queue: str, worker: str, *, limit: int = 10, visibility_timeout: float = 30.0
     ) -> list[QueueItem]:
-        """Up to `limit` visible items, oldest first, invisible to others for `visibility_timeout`
-        seconds; unless acked by then they come back (at-least-once). Counts an attempt each."""
+        """Up to `limit` visible items in the order they became visible (enqueue order; a nacked
+        item rejoins after its delay), returned sorted by id. They stay invisible to others for
+        `visibility_timeout` seconds; unless acked by then they come back (at-least-once). Only the
+        oldest item of each ordering key is claimable. Counts an attempt each. Costs O(limit),
+        however long the backlog."""
         ...
     async def ack(self, ids: Sequence[int] | int, *, worker: str | None = None) -> int:
         """Delete processed items (only those still claimed by `worker`, if given)."""
