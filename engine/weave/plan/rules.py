@@ -84,7 +84,7 @@ _ETL_RIGHT = ("ETL is the right pattern when: data volumes are large, real-time 
 RULES: tuple[Rule, ...] = (
     # --- question 1: direction ---------------------------------------------------------------
     Rule("DIR-PUSH", Question.DIRECTION, "Push favors hub-and-spoke or event-driven.",
-         "the CRM side pushes data to the target", lambda f: f.side == "push",
+         "the source pushes data to the target", lambda f: f.side == "push",
          _v(hub=FAVOURS_ONE_OF, event=FAVOURS_ONE_OF)),
     Rule("DIR-PULL", Question.DIRECTION, "Pull favors API gateway.",
          "the target pulls data from the source", lambda f: f.side == "pull", _v(gateway=FAVOURS)),
