@@ -123,3 +123,18 @@ def test_received_log_is_bounded_but_seq_keeps_counting(http: httpx.Client) -> N
         assert [(e["seq"], e["body"]) for e in items] == [(4, "3"), (5, "4")]
         assert [e["seq"] for e in received(http, url, after=4)] == [5]
         assert http.get(url + "/_stats").json()["received"] == 5
+
+
+@pytest.mark.parametrize(("system", "path", "body"), [
+    ("crm", "/_emit", {"event": "order.created", "count": "many"}),
+    ("crm", "/_emit", {"event": "order.created", "count": 0}),
+    ("payments", "/_emit", {"count": 1, "concurrency": -1}),
+    ("bulk", "/_bulk/touch", {"every": 0}),
+    ("bulk", "/_bulk/touch", {"ids": ["x"]}),
+    ("bulk", "/_bulk/config", {"records": "all"}),
+])
+def test_bad_admin_input_is_a_400_not_a_crash(sandbox: SandboxCluster, http: httpx.Client, system: str, path: str,
+                                              body: dict[str, object]) -> None:
+    response = http.post(sandbox.url(system) + path, json=body)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_parameter"
+    assert http.get(sandbox.url(system) + "/_received", params={"timeout": "soon"}).status_code == 400

@@ -148,7 +148,10 @@ class SimService:
 
     async def _received(self, request: Request) -> Response:
         wait_for = int_param(request, "min", 0)
-        timeout = min(float(request.query_params.get("timeout", "10")), 60.0)
+        try:
+            timeout = min(float(request.query_params.get("timeout", "10")), 60.0)
+        except ValueError:
+            raise HttpError(400, "invalid_parameter", "timeout must be a number of seconds") from None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         items = self._filtered(request)

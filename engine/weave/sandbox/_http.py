@@ -86,6 +86,14 @@ def int_param(request: Request, name: str, default: int, lo: int = 0, hi: int = 
     return value
 
 
+def int_field(data: Mapping[str, Any], name: str, default: int, lo: int = 0, hi: int = 10**12) -> int:
+    """An integer field of a JSON body within [lo, hi]; 400 otherwise."""
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise HttpError(400, "invalid_parameter", f"{name} must be an integer between {lo} and {hi}")
+    return value
+
+
 def _unauthorized(scheme: str) -> HttpError:
     return HttpError(401, "unauthorized", "missing or invalid credentials", headers={"WWW-Authenticate": scheme})
 

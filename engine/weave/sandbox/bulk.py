@@ -24,6 +24,7 @@ from weave.sandbox._http import (
     HttpError,
     MonotonicClock,
     check_bearer,
+    int_field,
     int_param,
     json_response,
     normalise_instant,
@@ -221,23 +222,26 @@ class BulkService(SimService):
         """``{"records": N, "extra_fields": {"loyalty_tier": "gold"}, "invalid_every": 1000}`` (all optional)."""
         body = await read_object(request)
         if "records" in body:
-            self.total = int(body["records"])
+            self.total = int_field(body, "records", self.total, 0, 10**10)
         if "extra_fields" in body:
             if not isinstance(body["extra_fields"], dict):
                 raise HttpError(400, "invalid_parameter", "extra_fields is an object of field -> value")
             self.extra_fields = dict(body["extra_fields"])
         if "invalid_every" in body:
-            self.invalid_every = int(body["invalid_every"] or 0)
+            self.invalid_every = int_field(body, "invalid_every", 0)
         return json_response({"records": self.total, "extra_fields": self.extra_fields,
                               "invalid_every": self.invalid_every, "touched": len(self.touched)})
 
     async def touch(self, request: Request) -> Response:
         """Change records now: ``{"ids": [1, 2]}`` or ``{"every": 1000}`` (every k-th id)."""
         body = await read_object(request)
-        if "ids" in body:
-            ids = [int(i) for i in body["ids"]]
+        if isinstance(body.get("ids"), list):
+            ids = [i for i in body["ids"] if isinstance(i, int) and not isinstance(i, bool)]
+            if len(ids) != len(body["ids"]):
+                raise HttpError(400, "invalid_parameter", "ids must be integers")
         elif "every" in body:
-            ids = list(range(int(body["every"]), self.total + 1, int(body["every"])))
+            every = int_field(body, "every", 1, 1)
+            ids = list(range(every, self.total + 1, every))
         else:
             raise HttpError(400, "invalid_parameter", "give 'ids' or 'every'")
         for i in ids:

@@ -22,6 +22,7 @@ from weave.sandbox._http import (
     TokenIssuer,
     check_api_key,
     check_bearer,
+    int_field,
     json_response,
     normalise_instant,
     read_object,
@@ -207,12 +208,10 @@ class CrmService(SimService):
         elif "data" in body:
             records = [self.create(name, dict(body["data"]))]
         else:
-            count = int(body.get("count", 1))
-            if not 1 <= count <= 100_000:
-                raise HttpError(400, "invalid_parameter", "count must be between 1 and 100000")
+            count = int_field(body, "count", 1, 1, 100_000)
             records = [self.create(name, self._synthetic(name)) for _ in range(count)]
-        semaphore = asyncio.Semaphore(max(int(body.get("concurrency", 8)), 1))
-        wait, copies = bool(body.get("wait", True)), int(body.get("copies", 1))
+        semaphore = asyncio.Semaphore(int_field(body, "concurrency", 8, 1, 1000))
+        wait, copies = bool(body.get("wait", True)), int_field(body, "copies", 1, 1, 10)
 
         async def one(record: dict[str, Any]) -> list[Any]:
             async with semaphore:

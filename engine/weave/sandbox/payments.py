@@ -21,6 +21,7 @@ from weave.sandbox._http import (
     HttpError,
     MonotonicClock,
     check_bearer,
+    int_field,
     json_response,
     read_object,
     require_fields,
@@ -169,11 +170,9 @@ class PaymentsService(SimService):
     async def admin_emit(self, request: Request) -> Response:
         """Create ``count`` synthetic successful payments and send their webhooks (wait for delivery)."""
         body = await read_object(request)
-        count = int(body.get("count", 1))
-        if not 1 <= count <= 100_000:
-            raise HttpError(400, "invalid_parameter", "count must be between 1 and 100000")
-        semaphore = asyncio.Semaphore(max(int(body.get("concurrency", 8)), 1))
-        copies = int(body.get("copies", 1))
+        count = int_field(body, "count", 1, 1, 100_000)
+        semaphore = asyncio.Semaphore(int_field(body, "concurrency", 8, 1, 1000))
+        copies = int_field(body, "copies", 1, 1, 10)
 
         async def one(intent: dict[str, Any]) -> list[Delivery]:
             async with semaphore:
