@@ -40,7 +40,7 @@ async def open_state(url: str | Path | None = None) -> StateStore:
     """
     text = str(url) if url is not None else DEFAULT_URL
     scheme = urlsplit(text).scheme.lower() if "://" in text else ""
-    if scheme == "" or (len(scheme) == 1 and text[1:3] == ":\\"):
+    if scheme == "":
         from weave.state._store import SqliteStateStore
 
         return await SqliteStateStore.open(text)
