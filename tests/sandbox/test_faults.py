@@ -138,3 +138,10 @@ def test_bad_admin_input_is_a_400_not_a_crash(sandbox: SandboxCluster, http: htt
     response = http.post(sandbox.url(system) + path, json=body)
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_parameter"
     assert http.get(sandbox.url(system) + "/_received", params={"timeout": "soon"}).status_code == 400
+
+
+def test_admin_emit_alias_is_an_admin_path(sandbox: SandboxCluster, http: httpx.Client) -> None:
+    url = sandbox.url("crm")
+    http.post(url + "/_faults", json={"status": 503}).raise_for_status()
+    assert http.post(url + "/admin/emit", json={"event": "order.created"}).status_code == 200
+    assert http.get(url + "/_stats").json()["requests"] == 0

@@ -1,7 +1,8 @@
 """Fault injection for the simulated systems: error statuses, slowness, 429 with Retry-After, rate limits.
 
 Rules are added at run time through `POST /_faults` and applied by `FaultMiddleware`, a pure ASGI
-middleware in front of every service. Admin paths (starting with `/_`) are never faulted or counted.
+middleware in front of every service. Admin paths (starting with `/_` or `/admin/`) are never faulted or
+counted.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class FaultMiddleware:
         self.traffic = traffic
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_"):
+        if scope["type"] != "http" or scope["path"].startswith(("/_", "/admin/")):
             await self.app(scope, receive, send)
             return
         self.traffic.requests += 1
