@@ -70,7 +70,7 @@ async def lease(store: StateStore, key: str, holder: str, rounds: int, directory
 
 async def crash(store: StateStore, queue: str) -> None:
     ids = await store.enqueue_many(queue, [{"n": 1}, {"n": 2}, b"three"])
-    claimed = await store.claim(queue, "doomed", limit=2, visibility_timeout=1.0)
+    claimed = await store.claim(queue, "doomed", limit=2, visibility_timeout=2.0)
     say({"enqueued": ids, "claimed": [item.id for item in claimed]})
     await asyncio.Event().wait()  # hang until SIGKILL
 
