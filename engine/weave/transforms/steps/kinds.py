@@ -18,6 +18,7 @@ from jmespath import exceptions as jexc
 from weave.transforms import jmespath as jp
 from weave.transforms.jinja import TemplateEngine
 from weave.transforms.library import Library
+from weave.transforms.schemacompile import compile_schema
 from weave.transforms.steps.coerce import make_converter
 from weave.transforms.steps.fields import MISSING, get_path, pop_path, set_path, split_path
 
@@ -91,7 +92,7 @@ def _template_vars(record: dict[str, Any]) -> dict[str, Any]:
 
 def _render(template: Any, record: dict[str, Any]) -> str:
     try:
-        out: str = template.render(_template_vars(record))
+        out: str = template.render(record, record=record)
         return out
     except jinja2.TemplateError as exc:
         raise RecordFailure(f"template failed: {exc}") from None
@@ -275,10 +276,11 @@ def k_validate(arg: Any, ctx: Context) -> StepFn:
     except jsonschema.SchemaError as exc:
         raise BuildFailure(f"validate: invalid JSON Schema: {exc.message}") from None
     validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    is_valid = validator.is_valid
+    fast = compile_schema(schema) if cls is jsonschema.Draft202012Validator else None
+    is_valid = fast or validator.is_valid
 
     def run(record: dict[str, Any]) -> Any:
-        if is_valid(record):
+        if is_valid(record) or (fast is not None and validator.is_valid(record)):
             return record
         errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
         first = errors[0]
