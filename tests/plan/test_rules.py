@@ -163,6 +163,15 @@ def test_pf_p2p_nonstandard_moves_away_toward_hub() -> None:
     assert not fired(facts(nonstandard_systems=()), "PF-P2P-NONSTANDARD")
 
 
+def test_pf_fan_out_several_targets_are_routed_by_the_hub() -> None:
+    f = facts(connection_count=3, count_low=True, count_high=False, target_count=2)
+    assert fired(f, "PF-P2P-FITS")  # the small portfolio would say point-to-point for one target ...
+    assert points(f, "PF-FAN-OUT") == {P2P: -7, HUB: 7}  # ... but each extra target is another connection
+    assert decide(f).pattern == HUB
+    assert not fired(facts(target_count=1), "PF-FAN-OUT")
+    assert decide(facts(target_count=3, timing="real-time", coupling="loose")).pattern == EVENT
+
+
 def test_pf_hub_fits_moderate_to_high_count_heterogeneous() -> None:
     assert points(facts(connection_count=5, count_low=False, count_high=False, heterogeneous_apis=True),
                   "PF-HUB-FITS") == {HUB: 1}

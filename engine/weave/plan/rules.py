@@ -140,6 +140,11 @@ RULES: tuple[Rule, ...] = (
     Rule("PF-P2P-NONSTANDARD", Question.PORTFOLIO, _MOVE_AWAY,
          "a connected system has a non-standard API (SOAP, SQL, file, proprietary or custom auth)",
          lambda f: bool(f.nonstandard_systems), (Shift(P2P, HUB),)),
+    Rule("PF-FAN-OUT", Question.PORTFOLIO,
+         "Point-to-point is the default pattern because it is the fastest to implement — one connection, one "
+         "set of credentials, one data mapping, done.",
+         "several targets: one connection, credentials and mapping per target, which the hub routes to instead",
+         lambda f: f.target_count > 1, (Shift(P2P, HUB),)),
     Rule("PF-HUB-FITS", Question.PORTFOLIO,
          "Hub-and-spoke is the right pattern when: the integration count is moderate to high (5-20+), the "
          "connected systems have heterogeneous APIs",
