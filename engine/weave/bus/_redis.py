@@ -356,8 +356,8 @@ class RedisSubscription(Subscription):
         delivered = await self.bus.call(counts, "reclaim")
         out = []
         for (raw_id, fields), info in zip(entries, delivered, strict=True):
-            count = int(info[0]["times_delivered"]) if info else 1
-            out.append(decode_entry(self.topic, raw_id, fields, count))
+            if info:  # else acked (by its previous holder) between the claim and this look: not ours
+                out.append(decode_entry(self.topic, raw_id, fields, int(info[0]["times_delivered"])))
         return out
 
 

@@ -100,6 +100,7 @@ class Subscriber:
         self._dispatcher = KeyedDispatcher(self._process, lanes)
         self._active: dict[str, Message] = {}
         self._acks: list[str] = []
+        self._acked_during_fetch: set[str] = set()
         self._ack_ready = asyncio.Event()
         self._room = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -153,12 +154,15 @@ class Subscriber:
                 self._room.clear()
                 await self._wait_any(self._room)
                 continue
+            self._acked_during_fetch.clear()
             self._submit(await self.sub.fetch(min(self.batch_size, room), block_ms))
 
     def _submit(self, messages: list[Message]) -> None:
         for message in messages:
             if message.id in self._active:  # redelivered while we still work on it
                 continue
+            if message.delivery_count > 1 and message.id in self._acked_during_fetch:
+                continue  # reclaimed by our fetch while our own ack of it was in flight: done already
             self._active[message.id] = message
             self._dispatcher.submit(message)
 
@@ -171,9 +175,11 @@ class Subscriber:
                 await self._wait_any(self._room)
                 continue
             want = min(self.batch_size, room)
+            self._acked_during_fetch.clear()
             got = await self.sub.reclaim(0, want)
-            self._submit(got)
-            if len(got) < want:
+            fresh = [m for m in got if m.id not in self._active]  # min-idle 0 also re-takes our own
+            self._submit(fresh)
+            if len(got) < want or not fresh:
                 return
 
     async def _wait_any(self, event: asyncio.Event) -> None:
@@ -273,6 +279,7 @@ class Subscriber:
             log.exception("ack of %d messages failed; they will be redelivered", len(ids))
         for message_id in ids:
             self._active.pop(message_id, None)
+        self._acked_during_fetch.update(ids)
         self._room.set()
 
     async def _heartbeat(self) -> None:
