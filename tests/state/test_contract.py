@@ -108,7 +108,7 @@ async def test_lock_force_unlock(store: StateStore) -> None:
 
 
 async def test_lock_expires_and_waiting_acquire(store: StateStore) -> None:
-    await store.acquire_lock("apply", "a", ttl=0.4)
+    await store.acquire_lock("apply", "a", ttl=1.0)
     started = time.monotonic()
     with pytest.raises(LockHeldError):
         await store.acquire_lock("apply", "b", timeout=0.05)
@@ -143,7 +143,7 @@ async def test_leases(store: StateStore) -> None:
 
 
 async def test_lease_expiry_hands_over(store: StateStore) -> None:
-    assert await store.acquire_lease("job", "w1", ttl=0.3)
+    assert await store.acquire_lease("job", "w1", ttl=1.0)
     assert not await store.acquire_lease("job", "w2", ttl=30)
     await poll(lambda: store.acquire_lease("job", "w2", ttl=30), until=bool)
     assert not await store.renew_lease("job", "w1", ttl=30)  # the old holder learns it lost the lease
@@ -190,7 +190,7 @@ async def test_claim_limit_and_order(store: StateStore) -> None:
 async def test_nack_with_delay_counts_attempts(store: StateStore) -> None:
     item_id = await store.enqueue("hub", {"n": 1})
     [item] = await store.claim("hub", "w1", visibility_timeout=30)
-    assert await store.nack(item.id, delay=0.3, error="503 from erp", worker="w1")
+    assert await store.nack(item.id, delay=1.0, error="503 from erp", worker="w1")
     assert await store.claim("hub", "w2") == []  # the delay holds it back
     items = await poll(lambda: store.claim("hub", "w2", visibility_timeout=30), until=bool)
     assert items[0].id == item_id and items[0].attempts == 2 and items[0].last_error == "503 from erp"
