@@ -78,13 +78,13 @@ def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 expressions = st.recursive(leaf, _extend, max_leaves=6)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions, documents)
 def test_differential(expression: str, document: Any) -> None:
     check(expression, document)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(documents, min_size=1, max_size=5))
 def test_differential_mapping_over_many_records(docs: list[Any]) -> None:
     """One compiled object, many records: records that take the safe path do not disturb others."""

@@ -51,7 +51,7 @@ def _schemas() -> st.SearchStrategy[Any]:
     return st.recursive(leaf, extend, max_leaves=6)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_schemas(), st.lists(values, min_size=1, max_size=5))
 def test_compiled_subset_agrees_with_jsonschema(schema: Any, instances: list[Any]) -> None:
     fast = compile_schema(schema)
