@@ -144,6 +144,8 @@ def _route(integration: str, index: int, raw: Mapping[str, Any], systems: Mappin
         compile_steps(steps)
     except TransformSpecError as exc:
         raise GatewayConfigError(f"{where}: {exc}") from None
+    if raw.get("public") and (raw.get("scopes") or raw.get("auth")):
+        raise GatewayConfigError(f"{where}: a public route cannot also declare scopes or auth")
     auth = tuple(raw.get("auth") or AUTH_TYPES)
     unknown = [a for a in auth if a not in AUTH_TYPES]
     if unknown:
@@ -161,7 +163,7 @@ def _route(integration: str, index: int, raw: Mapping[str, Any], systems: Mappin
         request_schema=raw.get("request_schema"), response_schema=raw.get("response_schema"),
         response_steps=steps, max_body_bytes=int(raw.get("max_body_bytes", 1_048_576)), cors=cors,
         query_params=tuple(raw.get("query") or ()), consumers=allowed_consumers,
-        summary=str(raw.get("summary", raw.get("description", ""))),
+        summary=str(raw.get("summary", raw.get("description", ""))), public=bool(raw.get("public", False)),
     )
 
 

@@ -9,6 +9,7 @@ Every refusal is `{"error": {"code", "message"}}`; each request is logged once (
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import re
@@ -60,6 +61,9 @@ _PASS_BACK = frozenset({b"content-type", b"cache-control", b"etag", b"last-modif
                         b"expires", b"vary"})
 _CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_RID_PREFIX = os.urandom(6).hex().encode() + b"-"  # request ids: a random per-process prefix + a counter
+_RID_COUNTER = itertools.count(1)
+PUBLIC = Identity("-", "public", frozenset(), None)
 _SPECIAL_METHODS = {b"/openapi.json": "GET", b"/oauth/token": "POST", b"/healthz": "GET", b"/metrics": "GET"}
 
 
@@ -186,7 +190,7 @@ class GatewayApp:
         header_list: list[tuple[bytes, bytes]] = scope["headers"]
         headers = dict(header_list)
         rid = headers.get(b"x-request-id")
-        request_id = rid if rid is not None and _REQUEST_ID.match(rid) else os.urandom(8).hex().encode()
+        request_id = rid if rid is not None and _REQUEST_ID.match(rid) else b"%s%x" % (_RID_PREFIX, next(_RID_COUNTER))
         route_id = "-"
         identity: Identity | None = None
         out_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id)]
@@ -211,7 +215,7 @@ class GatewayApp:
             if query_has_credential(scope["query_string"]):
                 raise GatewayError(401, "credential_in_query", "credentials are accepted only in headers",
                                    [(b"www-authenticate", b"ApiKey")])
-            identity = await self.auth.authenticate(headers, route.auth)
+            identity = PUBLIC if route.public else await self.auth.authenticate(headers, route.auth)
             if prepared.scopes and not prepared.scopes <= identity.scopes:
                 raise forbidden()
             if route.consumers and identity.consumer not in route.consumers:

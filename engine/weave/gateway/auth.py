@@ -11,6 +11,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -28,7 +29,7 @@ from weave.gateway.config import (
 )
 from weave.gateway.errors import unauthenticated
 from weave.gateway.jwks import JwksError, JwksSource
-from weave.gateway.keys import KeyRecord, KeyStore, hash_key
+from weave.gateway.keys import KeyRecord, KeyStore
 from weave.gateway.passwords import equal_secrets, verify_password
 
 QUERY_CREDENTIALS = frozenset({"api_key", "apikey", "api-key", "key", "access_token", "token", "x-api-key"})
@@ -87,6 +88,10 @@ class Authenticator:
         self.config = config
         self.keys = keys
         self.consumers = {c.name: c for c in config.consumers}
+        # fixed identities (API keys, basic auth): built once, not per request
+        self._fixed = {c.name: _identity(c, c.auth.type) for c in config.consumers}
+        self._key_header = {c.name: c.auth.header.lower().encode() for c in config.consumers
+                            if isinstance(c.auth, ApiKeyAuth)}
         self._key_cache = _TtlCache(config.key_cache_ttl)
         self._basic_cache = _TtlCache(60.0)
         self.key_headers: tuple[bytes, ...] = tuple(sorted({
@@ -138,17 +143,16 @@ class Authenticator:
 
     # -- API keys -----------------------------------------------------------------------------
     async def _api_key(self, header: bytes, value: bytes) -> Identity:
-        key_hash = hash_key(value.decode("latin-1").strip())
+        key_hash = sha256(value.strip()).hexdigest()  # == keys.hash_key(the key as text)
         hit, record = self._key_cache.get(key_hash)
         if not hit:
             record = await self.keys.lookup(key_hash)
             self._key_cache.put(key_hash, record)
         if record is None or not isinstance(record, KeyRecord) or not record.active:
             raise unauthenticated("invalid API key", scheme="ApiKey")
-        consumer = self.consumers.get(record.consumer)
-        if consumer is None or not isinstance(consumer.auth, ApiKeyAuth) or consumer.auth.header.lower().encode() != header:
+        if self._key_header.get(record.consumer) != header:  # unknown consumer, not an api-key one, other header
             raise unauthenticated("invalid API key", scheme="ApiKey")
-        return _identity(consumer, "api-key")
+        return self._fixed[record.consumer]
 
     def forget_key(self, key_hash: str) -> None:
         """Drop a cached lookup (e.g. right after a revocation in this process)."""
@@ -226,7 +230,7 @@ class Authenticator:
         entry = self._basic.get(username)
         if entry is None or not self._check_secret(entry[0], password, entry[1], getattr(entry[0].auth, "password_hash", None)):
             raise unauthenticated("invalid credentials", scheme="Basic")
-        return _identity(entry[0], "basic")
+        return self._fixed[entry[0].name]
 
     def _check_secret(self, consumer: Consumer, given: str, expected: str | None, encoded: str | None) -> bool:
         if expected is not None:

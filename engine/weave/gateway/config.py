@@ -71,6 +71,7 @@ class Route:
     cors: Cors | None = None
     query_params: tuple[str, ...] = ()
     consumers: tuple[str, ...] = ()  # when set, only these consumers may call the route
+    public: bool = False  # explicit opt-out of auth (no consumer, no scopes, no per-consumer limits)
     summary: str = ""
 
     @property

@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 access_log = logging.getLogger("weave.gateway.access")
 
@@ -17,33 +20,53 @@ BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class GatewayMetrics:
-    """Metrics on a registry of their own (exposed by the app at /metrics when enabled)."""
+    """Per route and consumer: request count by status, latency histogram; upstream failures.
+
+    Counting is plain dict arithmetic on the hot path (no locks, no label lookups); the values are
+    turned into Prometheus families only when scraped (a custom collector on its own registry).
+    """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.requests = Counter("weave_gateway_requests", "Gateway requests by route, consumer and status.",
-                                ["route", "consumer", "status"], registry=self.registry)
-        self.latency = Histogram("weave_gateway_request_duration_seconds", "Gateway request latency.",
-                                 ["route", "consumer"], buckets=BUCKETS, registry=self.registry)
-        self.upstream_errors = Counter("weave_gateway_upstream_errors", "Upstream failures by system and kind.",
-                                       ["system", "kind"], registry=self.registry)
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._histograms: dict[tuple[str, str], Any] = {}
+        self._counts: dict[tuple[str, str, int], int] = {}
+        self._histograms: dict[tuple[str, str], list[float]] = {}  # bucket counts..., +Inf count, sum
+        self._upstream: dict[tuple[str, str], int] = {}
+        self.registry.register(self)  # type: ignore[arg-type]
 
     def observe(self, route: str, consumer: str, status: int, seconds: float) -> None:
         key = (route, consumer, status)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = self._counters[key] = self.requests.labels(route, consumer, str(status))
-        counter.inc()
-        hkey = (route, consumer)
-        histogram = self._histograms.get(hkey)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1
+        histogram = self._histograms.get((route, consumer))
         if histogram is None:
-            histogram = self._histograms[hkey] = self.latency.labels(route, consumer)
-        histogram.observe(seconds)
+            histogram = self._histograms[(route, consumer)] = [0.0] * (len(BUCKETS) + 2)
+        histogram[bisect_left(BUCKETS, seconds)] += 1
+        histogram[-1] += seconds
 
     def upstream_error(self, system: str, kind: str) -> None:
-        self.upstream_errors.labels(system, kind).inc()
+        key = (system, kind)
+        self._upstream[key] = self._upstream.get(key, 0) + 1
+
+    def collect(self) -> Iterator[Any]:
+        requests = CounterMetricFamily("weave_gateway_requests", "Gateway requests by route, consumer and status.",
+                                       labels=["route", "consumer", "status"])
+        for (route, consumer, status), value in list(self._counts.items()):
+            requests.add_metric([route, consumer, str(status)], value)
+        yield requests
+        latency = HistogramMetricFamily("weave_gateway_request_duration_seconds", "Gateway request latency.",
+                                        labels=["route", "consumer"])
+        for (route, consumer), histogram in list(self._histograms.items()):
+            cumulative, buckets = 0.0, []
+            for bound, count in zip((*BUCKETS, float("inf")), histogram[:-1], strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            latency.add_metric([route, consumer], buckets, histogram[-1])
+        yield latency
+        upstream = CounterMetricFamily("weave_gateway_upstream_errors", "Upstream failures by system and kind.",
+                                       labels=["system", "kind"])
+        for (system, kind), value in list(self._upstream.items()):
+            upstream.add_metric([system, kind], value)
+        yield upstream
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

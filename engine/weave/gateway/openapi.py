@@ -82,6 +82,8 @@ def _operation(route: Route, config: GatewayConfig, key_schemes: dict[str, str],
     }
     responses: dict[str, Any] = {"200": success, "2XX": success}
     for status, desc in _ERRORS.items():
+        if route.public and status in ("401", "403"):
+            continue
         if status == "413" and route.method not in ("POST", "PUT", "PATCH"):
             continue
         responses[status] = {"description": desc,
@@ -90,7 +92,7 @@ def _operation(route: Route, config: GatewayConfig, key_schemes: dict[str, str],
         "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
         "summary": route.summary or f"{route.integration}: {route.method} {route.path}",
         "tags": [route.integration],
-        "security": _security(route, config, key_schemes, oauth),
+        "security": [] if route.public else _security(route, config, key_schemes, oauth),
         "responses": responses,
     }
     if route.scopes:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from weave.gateway.config import RateLimit
 
@@ -22,8 +21,9 @@ log = logging.getLogger("weave.gateway")
 Bucket = tuple[str, RateLimit]
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
+    """An immutable verdict (a NamedTuple: built on every request, so cheap to construct)."""
+
     allowed: bool
     limit: int
     remaining: int
@@ -32,18 +32,21 @@ class Decision:
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         out = [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(self.remaining).encode()),
-            (b"ratelimit-reset", str(self.reset).encode()),
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % self.reset),
         ]
         if not self.allowed:
-            out.append((b"retry-after", str(self.retry_after).encode()))
+            out.append((b"retry-after", b"%d" % self.retry_after))
         return out
 
 
 def _decide(buckets: list[Bucket], tokens: list[float], allowed: bool) -> Decision:
     """The headers come from the bucket with the fewest tokens left."""
-    index = min(range(len(buckets)), key=lambda i: tokens[i])
+    index = 0
+    for i in range(1, len(tokens)):
+        if tokens[i] < tokens[index]:
+            index = i
     limit = buckets[index][1]
     left = tokens[index]
     reset = math.ceil(max(0.0, limit.requests - left) / limit.rate)
@@ -68,23 +71,28 @@ class MemoryLimiter:
 
     async def hit(self, buckets: list[Bucket]) -> Decision:
         now = self.clock()
+        table = self._state
         states = []
-        tokens = []
+        allowed = True
         for key, limit in buckets:
-            state = self._state.get(key)
-            if state is None:
-                state = self._state[key] = [float(limit.requests), now]
+            state = table.get(key)
+            if state is None:  # [tokens, last refill, capacity, tokens per second]
+                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate]
             elif now > state[1]:
-                state[0] = min(float(limit.requests), state[0] + (now - state[1]) * limit.rate)
+                tokens = state[0] + (now - state[1]) * state[3]
+                state[0] = tokens if tokens < state[2] else state[2]
                 state[1] = now
+            if state[0] < 1.0:
+                allowed = False
             states.append(state)
-            tokens.append(state[0])
-        allowed = all(t >= 1.0 for t in tokens)
         if allowed:
-            for i, state in enumerate(states):
+            for state in states:
                 state[0] -= 1.0
-                tokens[i] = state[0]
-        return _decide(buckets, tokens, allowed)
+        if len(states) == 1 and allowed:  # the common case, without the general bookkeeping
+            state = states[0]
+            left = state[0]
+            return Decision(True, buckets[0][1].requests, int(left), math.ceil((state[2] - left) / state[3]), 0)
+        return _decide(buckets, [s[0] for s in states], allowed)
 
     async def close(self) -> None:
         self._state.clear()

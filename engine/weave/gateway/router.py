@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote_to_bytes
 from weave.gateway.errors import GatewayError, bad_request
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # needs no percent-encoding
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 MAX_PARAM_LENGTH = 200
 PARAM_PATTERN = r"^(?!\.{1,2}$)[^/\\\x00-\x1f\x7f]+$"  # the same rule, for the OpenAPI document
@@ -129,7 +130,8 @@ class Template:
                 continue
             value = self.lookup(context, text)
             if encode:
-                value = quote(value, safe="")
+                if not _PLAIN.fullmatch(value):
+                    value = quote(value, safe="")
             elif _UNSAFE.search(value.replace("/", "").replace("\\", "")):
                 raise bad_request("a value would inject a header", code="invalid_header")
             out.append(value)

@@ -30,9 +30,11 @@ def uvicorn_config(app: Any, host: str = "127.0.0.1", port: int = 8080, **extra:
         loop = "uvloop"
     except ImportError:  # pragma: no cover - uvicorn[standard] brings it
         loop = "asyncio"
-    options: dict[str, Any] = {"host": host, "port": port, "http": "httptools", "loop": loop, "lifespan": "on",
+    # proxy_headers off: the gateway is the edge and must not trust a client's X-Forwarded-For
+    options: dict[str, Any] = {"host": host, "port": port, "http": "weave.gateway.protocol:GatewayHttpProtocol",
+                               "loop": loop, "lifespan": "on",
                                "access_log": False, "log_level": "warning", "server_header": False,
-                               "timeout_keep_alive": 30}
+                               "proxy_headers": False, "timeout_keep_alive": 30}
     options.update(extra)
     return uvicorn.Config(app, **options)
 
@@ -75,3 +77,20 @@ def app_from_env() -> GatewayApp:
     if not path:
         raise RuntimeError("WEAVE_GATEWAY_CONFIG must name the gateway's JSON config file")
     return app_from_file(path)
+
+
+def run(host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
+    """Serve the app described by `WEAVE_GATEWAY_CONFIG` with `workers` processes (blocking)."""
+    import uvicorn
+
+    config = uvicorn_config("weave.gateway.server:app_from_env", host, port, factory=True, workers=workers)
+    if workers > 1:
+        uvicorn.run(config.app, **{k: getattr(config, k) for k in (
+            "host", "port", "http", "loop", "lifespan", "access_log", "log_level", "server_header",
+            "proxy_headers", "timeout_keep_alive", "factory", "workers")})
+    else:
+        uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":  # python -m weave.gateway.server PORT [WORKERS]
+    run(port=int(sys.argv[1]) if len(sys.argv) > 1 else 8080, workers=int(sys.argv[2]) if len(sys.argv) > 2 else 1)
