@@ -96,3 +96,17 @@ def test_registering_after_compile_is_seen_by_later_compiles() -> None:
 def test_literals_are_not_shared_mutably_through_results() -> None:
     assert wj.search("`[1, 2]`", None) == [1, 2]
     assert wj.search("foo[?bar > `1`].baz", {"foo": [{"bar": 2, "baz": "x"}, {"bar": 0, "baz": "y"}]}) == ["x"]
+
+
+def test_expressions_too_deep_for_python_fall_back_to_interpretation() -> None:
+    deep = ".".join(["a"] * 300)
+    compiled = wj.compile(deep)
+    assert compiled.source == ""  # interpreted
+    nested: Any = 1
+    for _ in range(300):
+        nested = {"a": nested}
+    check(deep, nested)
+    check(deep, {"a": [1]})
+    functions = "{x: " + "length(" * 120 + "a" + ")" * 120 + "}"
+    check(functions, {"a": "xy"})
+    check("[" + ",".join(["sort_by(@, &a)"] * 3) + "]" + ".a" * 150, [{"a": 2}, {"a": 1}])

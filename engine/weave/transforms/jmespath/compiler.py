@@ -9,6 +9,7 @@ from typing import Any
 
 from weave.transforms.jmespath.codegen import generate, make_fallback
 from weave.transforms.jmespath.functions import Functions
+from weave.transforms.jmespath.interp import interpreter
 from weave.transforms.jmespath.parser import parse
 
 _DEFAULT = Functions()
@@ -31,6 +32,12 @@ class CompiledExpression:
         exec(code, namespace)
         self.search = namespace["search"]
 
+    @classmethod
+    def interpreted(cls, expression: str, search: Any) -> CompiledExpression:
+        obj = cls.__new__(cls)
+        obj.expression, obj.source, obj.search = expression, "", search
+        return obj
+
     def __repr__(self) -> str:
         return f"CompiledExpression({self.expression!r})"
 
@@ -38,8 +45,12 @@ class CompiledExpression:
 @lru_cache(maxsize=CACHE_SIZE)
 def _compile(expression: str, functions: Functions, version: int) -> CompiledExpression:
     tree = parse(expression)
-    source, namespace = generate(tree, expression, functions)
-    return CompiledExpression(expression, source, namespace)
+    try:
+        source, namespace = generate(tree, expression, functions)
+        return CompiledExpression(expression, source, namespace)
+    except (SyntaxError, RecursionError, MemoryError):
+        # nesting beyond what Python's compiler takes: interpret (same results, same errors)
+        return CompiledExpression.interpreted(expression, interpreter(tree, expression, functions))
 
 
 def compile(expression: str, functions: Functions | None = None) -> CompiledExpression:
