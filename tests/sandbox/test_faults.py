@@ -112,10 +112,7 @@ def test_received_long_polls_for_a_count(sandbox: SandboxCluster, http: httpx.Cl
 
 
 def test_received_log_is_bounded_but_seq_keeps_counting(http: httpx.Client) -> None:
-    class Small(Receiver):
-        received_limit = 2
-
-    with SandboxCluster([], extra={"small": Small}) as cluster:
+    with SandboxCluster([], extra={"small": Receiver}, received_limit=2) as cluster:
         url = cluster.url("small")
         for i in range(5):
             http.post(url + "/hook", content=str(i)).raise_for_status()

@@ -33,7 +33,7 @@ class SimService:
     title: ClassVar[str] = "simulated service"
     webhook_scheme: ClassVar[str | None] = None
     #: entries kept for `GET /_received`; older ones are dropped (``seq`` keeps counting)
-    received_limit: ClassVar[int] = 100_000
+    received_limit: int = 100_000
 
     def __init__(self, *, seed: int = 42, webhook: WebhookConfig | None = None) -> None:
         self.seed = seed

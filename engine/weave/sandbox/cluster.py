@@ -64,12 +64,14 @@ class SandboxCluster:
     ``{"bulk": {"records": 10_000}, "crm": {"webhook": WebhookConfig(url, secret)}}``.
     ``ports`` pins a system to a port (default: a free one). ``extra`` adds systems of your own
     (`SimService` subclasses), e.g. a webhook receiver in a test; they start after ``systems``.
+    ``received_limit`` caps each system's `GET /_received` log (default 100,000 entries; benchmarks
+    that push millions of messages set it low — `/_stats` keeps counting).
     """
 
     def __init__(self, systems: Iterable[str] | None = None, *, seed: int = 42,
                  options: Mapping[str, Mapping[str, Any]] | None = None,
                  ports: Mapping[str, int] | None = None, host: str = "127.0.0.1",
-                 extra: Mapping[str, type[SimService]] | None = None) -> None:
+                 extra: Mapping[str, type[SimService]] | None = None, received_limit: int | None = None) -> None:
         self.classes = {name: service_class(name) for name in (systems if systems is not None else SERVICES)}
         self.classes.update(extra or {})
         self.names = list(self.classes)
@@ -77,6 +79,7 @@ class SandboxCluster:
         self.options = {k: dict(v) for k, v in (options or {}).items()}
         self.ports = dict(ports or {})
         self.host = host
+        self.received_limit = received_limit
         self.services: dict[str, SimService] = {}
         self.urls: dict[str, str] = {}
         self._running: list[_Running] = []
@@ -125,6 +128,8 @@ class SandboxCluster:
 
     async def _start_one(self, name: str) -> None:
         service = self.classes[name](seed=self.seed, **self.options.get(name, {}))
+        if self.received_limit is not None:
+            service.received_limit = self.received_limit
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.ports.get(name, 0)))
