@@ -160,3 +160,9 @@ def test_fixture_references_resolve_across_files(project: Path) -> None:
     assert not by_name["dangling reference"]["passed"]
     assert "fixture reference 'nope' does not exist" in by_name["dangling reference"]["message"]
     assert result.exit_code == 1
+
+
+def test_match_selects_cases(project: Path) -> None:
+    result = CliRunner().invoke(cli, ["test", "-k", "bad id", "-v"])
+    assert result.exit_code == 0
+    assert "1 passed, 0 failed" in result.output and "bad id" in result.output

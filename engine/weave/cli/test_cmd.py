@@ -26,8 +26,9 @@ def default_paths() -> list[str]:
               help="text for people, json (versioned) for tools, junit for CI test reports.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the json/junit report to this file instead of stdout.")
+@click.option("--match", "-k", default=None, help="Only cases whose 'suite :: name' contains this text.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-def test(paths: tuple[str, ...], fmt: str, output: str | None, verbose: bool) -> None:
+def test(paths: tuple[str, ...], fmt: str, output: str | None, match: str | None, verbose: bool) -> None:
     """Run transform fixtures (transforms/*.yaml) and integration test cases (`tests:`).
 
     A failing case shows a unified diff of expected and actual output.
@@ -40,8 +41,9 @@ def test(paths: tuple[str, ...], fmt: str, output: str | None, verbose: bool) ->
       weave test                              # specs/ and transforms/ of the current project
       weave test transforms/ specs/orders.yaml
       weave test --format junit -o report.xml # for CI
+      weave test -k crm-order                 # only matching cases
     """
-    report = run_tests(list(paths) or default_paths())
+    report = run_tests(list(paths) or default_paths(), match=match)
     if fmt != "text":
         text = to_junit(report) if fmt == "junit" else None
         if output:

@@ -209,8 +209,9 @@ def _library_dirs(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run_tests(paths: Iterable[str | Path]) -> TestReport:
-    """Run every transform fixture and every integration test case found under `paths`."""
+def run_tests(paths: Iterable[str | Path], *, match: str | None = None) -> TestReport:
+    """Run every transform fixture and every integration test case found under `paths`
+    (only cases whose `suite :: name` contains `match`, when given)."""
     from weave.spec import load_project  # spec sits below transforms; imported lazily (it is heavier)
 
     path_list = [Path(p) for p in paths] or [Path(".")]
@@ -235,8 +236,11 @@ def run_tests(paths: Iterable[str | Path]) -> TestReport:
 
     integrations = [s for s in project.integrations.values() if _under(Path(s.doc.file).resolve(), in_scope)]
     collected.add(run_integrations(integrations, library, schemas))
-    suites = len({(r.kind, r.suite) for r in collected.results})
-    return TestReport(tuple(collected.results), tuple(collected.problems), suites)
+    results = collected.results
+    if match:
+        results = [r for r in results if match.lower() in f"{r.suite} :: {r.name}".lower()]
+    suites = len({(r.kind, r.suite) for r in results})
+    return TestReport(tuple(results), tuple(collected.problems), suites)
 
 
 def _under(path: Path, roots: list[Path]) -> bool:
