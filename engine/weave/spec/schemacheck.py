@@ -14,11 +14,45 @@ from weave.spec.schema import KINDS, schema_for_kind
 from weave.spec.schema.common import DURATION_PATTERN, SECRET_REF_PATTERN
 from weave.spec.yamlload import Document
 
+ANNOTATIONS = frozenset({"description", "title", "examples", "default", "deprecated", "$comment"})
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same schema with every non-recursive local `$ref` replaced by its target.
+
+    Resolving `$ref` is most of jsonschema's time (a registry lookup and a new validator per reference);
+    inlining halves validation. Semantics are kept: siblings that are only annotations are merged over the
+    target (annotations do not validate); other siblings stay next to an `allOf` holding the target, which
+    is how 2020-12 applies `$ref` with siblings. Recursive references stay references, and `$defs` stays
+    so that they still resolve.
+    """
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [walk(v, seen) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref.count("/") == 2:
+            name = ref.rsplit("/", 1)[1]
+            target = defs.get(name)
+            if isinstance(target, dict) and name not in seen:
+                inlined = walk(target, seen | {name})
+                rest = {k: walk(v, seen) for k, v in node.items() if k != "$ref"}
+                if set(rest) <= ANNOTATIONS:
+                    return {**inlined, **rest}
+                return {**rest, "allOf": [*rest.get("allOf", []), inlined]}
+        return {k: (v if k == "$defs" else walk(v, seen)) for k, v in node.items()}
+
+    out: dict[str, Any] = walk(schema, frozenset())
+    return out
+
 
 @cache
 def validator_for(kind: str) -> jsonschema.Draft202012Validator:
-    """Compiled once per kind: validation of 1,000 specs must stay well under 2 s."""
-    return jsonschema.Draft202012Validator(schema_for_kind(kind))
+    """Compiled once per kind, local references inlined: 1,000 specs must validate well under 2 s."""
+    return jsonschema.Draft202012Validator(inline_refs(schema_for_kind(kind)))
 
 
 def _close(word: str, options: list[str]) -> str | None:
