@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from source_app import BASE, BulkSink, ListStore, iso, make_app, serve_in_thread  # noqa: E402
+from .source_app import BASE, BulkSink, ListStore, iso, make_app, serve_in_thread
 
 
 def customer(i: int, seconds: int | None = None, **extra: Any) -> dict[str, Any]:

@@ -1,17 +1,15 @@
-"""Child process of the kill -9 test: runs one batch job and prints a line after every committed chunk."""
+"""Child process of the kill -9 test (`python -m tests.etl.resume_child`): runs one batch job and prints a line
+after every committed chunk."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget
 
-from conftest import rest_source  # noqa: E402
-
-from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget  # noqa: E402
+from .conftest import rest_source
 
 
 def main() -> None:

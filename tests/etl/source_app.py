@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -60,7 +60,7 @@ class GeneratedStore:
         return {
             "id": i, "first_name": f"First{i}", "last_name": f"Last{i % 977}", "email": f"user{i}@example.com",
             "country": COUNTRIES[i % 8], "balance_cents": (i * 7919) % 1_000_000, "active": i % 3 != 0,
-            "updated_at": "%04d-%02d-%02dT%02d:%02d:%02dZ" % t[:6],
+            "updated_at": f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}Z",
         }
 
     def window(self, since: datetime | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:

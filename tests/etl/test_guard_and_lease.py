@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import pg_rows, rest_source
 
 from weave.etl import (
     BatchJob,
@@ -18,6 +17,8 @@ from weave.etl import (
     PostgresTarget,
     RedisLease,
 )
+
+from .conftest import pg_rows, rest_source
 
 WINDOWS = OperatingWindows.from_systems({
     "crm": [{"start": "08:00", "end": "18:00", "timezone": "Europe/Berlin", "days": ["mon", "tue", "wed", "thu", "fri"]}],

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import customer, pg_rows, rest_source
-from source_app import BASE, ListStore, iso
 
 from weave.etl import BatchConfigError, BatchJob, CursorSpec, MemoryRunRecorder, PostgresTarget
+
+from .conftest import customer, pg_rows, rest_source
+from .source_app import BASE, ListStore, iso
 
 
 def job(url: str, dsn: str, cursor: CursorSpec, recorder: MemoryRunRecorder | None = None, mode: str = "merge") -> BatchJob:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import customer, pg_rows, rest_source
-from source_app import ListStore, make_app, serve_in_thread
 
 from weave.errors import TransformError
 from weave.etl import (
@@ -20,6 +18,9 @@ from weave.etl import (
     Rejected,
     SchemaDriftError,
 )
+
+from .conftest import customer, pg_rows, rest_source
+from .source_app import ListStore, make_app, serve_in_thread
 
 
 def job(url: str, dsn: str, drift: str, **kwargs: Any) -> BatchJob:

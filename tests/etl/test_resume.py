@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import customer, pg_rows, rest_source
-from source_app import ListStore
 
 from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget
 
-CHILD = Path(__file__).parent / "resume_child.py"
+from .conftest import customer, pg_rows, rest_source
+from .source_app import ListStore
+
+ROOT = Path(__file__).parents[2]
 N = 1200
 
 
@@ -29,9 +30,9 @@ def store() -> ListStore:
 
 
 def kill_after_chunks(url: str, kind: str, where: str, chunks: int) -> int:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2] / "engine"), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, str(CHILD), url, kind, where, "insert"], stdout=subprocess.PIPE,
-                            text=True, env=env)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "engine"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "tests.etl.resume_child", url, kind, where, "insert"],
+                            stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     assert proc.stdout is not None
     seen = 0
     for line in proc.stdout:

@@ -267,10 +267,16 @@ class BatchJob:
             await self.target.finish(Checkpoint(job=self.name, cursor=final_cursor))
         except BaseException as exc:
             error = exc
-            if inflight is not None:
-                inflight[0].cancel()
-                with contextlib.suppress(BaseException):
-                    await inflight[0]
+            if inflight is not None:  # a valid chunk already on its way: let it commit, unless we are torn down
+                if isinstance(exc, Exception):
+                    with contextlib.suppress(Exception):
+                        await inflight[0]
+                        if not inflight[0].cancelled() and inflight[0].exception() is None:
+                            cp = inflight[1]
+                else:
+                    inflight[0].cancel()
+                    with contextlib.suppress(BaseException):
+                        await inflight[0]
             raise
         finally:
             result = RunResult(

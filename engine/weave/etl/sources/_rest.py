@@ -71,7 +71,7 @@ class RestSource:
         delay = self.backoff_s
         for attempt in range(self.retries + 1):
             try:
-                response = await self.client.request(self.method, url, params=params)
+                response = await self.client.request(self.method, url, params=params or None)
             except httpx.TransportError as exc:
                 error: Exception = TransientError(f"{self.method} {url}: {type(exc).__name__}")
             else:
