@@ -21,9 +21,7 @@ def cluster() -> Iterator[SandboxCluster]:
 @pytest.fixture
 def sandbox(cluster: SandboxCluster) -> SandboxCluster:
     """The module's cluster with every system back in its seeded state."""
-    with httpx.Client() as client:
-        for url in cluster.urls.values():
-            client.post(f"{url}/_reset").raise_for_status()
+    cluster.reset()
     return cluster
 
 

@@ -80,5 +80,13 @@ async def test_set_webhook_without_http_in_async_mode() -> None:
         cluster.set_webhook("crm", None)
         again = await http.post(cluster.url("crm") + "/_emit", json={"event": "case.created"})
         assert again.json()["deliveries"] == []
+        cases = await http.get(cluster.url("crm") + "/api/cases", params={"style": "page"},
+                               headers={"X-API-Key": "crm-demo-key"})
+        assert cases.json()["meta"]["total"] == 43
+        cluster.reset()  # in the caller's loop: a direct call
+        cases = await http.get(cluster.url("crm") + "/api/cases", params={"style": "page"},
+                               headers={"X-API-Key": "crm-demo-key"})
+        assert cases.json()["meta"]["total"] == 40
+        assert (await http.get(cluster.url("receiver") + "/_received")).json()["count"] == 0
         with pytest.raises(ValueError, match="sends no webhooks"):
             cluster.set_webhook("receiver", "http://x")

@@ -181,7 +181,10 @@ class SimService:
         return json_response({"system": self.name, "received": self.received_total, **self.traffic.view(),
                               "counters": dict(self.counters)})
 
-    async def _reset(self, request: Request) -> Response:
+    def reset(self) -> None:
+        """Back to the seeded state: received log, faults, stats, counters and webhook config too.
+
+        Call it on the service's event loop (`POST /_reset` or `SandboxCluster.reset()` do)."""
         self.received.clear()
         self.received_total = 0
         self.counters.clear()
@@ -191,6 +194,9 @@ class SimService:
         if self.webhooks is not None:
             self.webhooks.reset()
         self.reset_state()
+
+    async def _reset(self, request: Request) -> Response:
+        self.reset()
         return json_response({"reset": True, "system": self.name})
 
     async def _webhooks_get(self, request: Request) -> Response:

@@ -101,6 +101,18 @@ class SandboxCluster:
                 out[f"{prefix}_{key.upper()}"] = value
         return out
 
+    def reset(self) -> None:
+        """Every system back to its seeded state (``POST /_reset`` on each), on the cluster's own loop."""
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            self.run_coroutine(self._reset_all())
+        else:
+            for service in self.services.values():
+                service.reset()
+
+    async def _reset_all(self) -> None:
+        for service in self.services.values():
+            service.reset()
+
     def set_webhook(self, name: str, url: str | None, *, secret: str | None = None, scheme: str | None = None,
                     events: Iterable[str] = ("*",)) -> None:
         """Point a system's outbound webhooks at ``url`` (None stops them); default: its own secret and scheme.
