@@ -88,6 +88,7 @@ class _Prepared:
     query_allowed: frozenset[str]
     buckets_key: str
     cors_origins: frozenset[str] = field(default_factory=frozenset)
+    buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # per consumer name
 
 
 def _references(template: Template, names: set[str]) -> set[str]:
@@ -220,11 +221,9 @@ class GatewayApp:
                 raise forbidden()
             if route.consumers and identity.consumer not in route.consumers:
                 raise forbidden()
-            buckets: list[Bucket] = []
-            if identity.rate_limit is not None:
-                buckets.append(("c:" + identity.consumer, identity.rate_limit))
-            if route.rate_limit is not None:
-                buckets.append((prepared.buckets_key + identity.consumer, route.rate_limit))
+            buckets = prepared.buckets.get(identity.consumer)
+            if buckets is None:
+                buckets = prepared.buckets[identity.consumer] = self._buckets(prepared, identity)
             if buckets:
                 decision = await self.limiter.hit(buckets)
                 out_headers += decision.headers()
@@ -259,6 +258,16 @@ class GatewayApp:
                        identity.auth_type if identity is not None else "-", elapsed, request_id.decode(), error)
 
     # -- pieces ---------------------------------------------------------------------------------
+    @staticmethod
+    def _buckets(prepared: _Prepared, identity: Identity) -> list[Bucket]:
+        """The consumer's own bucket and the route's bucket for that consumer (memoised per route)."""
+        buckets: list[Bucket] = []
+        if identity.rate_limit is not None:
+            buckets.append(("c:" + identity.consumer, identity.rate_limit))
+        if prepared.route.rate_limit is not None:
+            buckets.append((prepared.buckets_key + identity.consumer, prepared.route.rate_limit))
+        return buckets
+
     @staticmethod
     def _refuse_duplicate_credentials(header_list: list[tuple[bytes, bytes]]) -> None:
         seen: set[bytes] = set()

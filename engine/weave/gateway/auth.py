@@ -29,7 +29,7 @@ from weave.gateway.config import (
 )
 from weave.gateway.errors import unauthenticated
 from weave.gateway.jwks import JwksError, JwksSource
-from weave.gateway.keys import KeyRecord, KeyStore
+from weave.gateway.keys import KeyStore
 from weave.gateway.passwords import equal_secrets, verify_password
 
 QUERY_CREDENTIALS = frozenset({"api_key", "apikey", "api-key", "key", "access_token", "token", "x-api-key"})
@@ -144,15 +144,17 @@ class Authenticator:
     # -- API keys -----------------------------------------------------------------------------
     async def _api_key(self, header: bytes, value: bytes) -> Identity:
         key_hash = sha256(value.strip()).hexdigest()  # == keys.hash_key(the key as text)
-        hit, record = self._key_cache.get(key_hash)
+        hit, identity = self._key_cache.get(key_hash)
         if not hit:
+            identity = None
             record = await self.keys.lookup(key_hash)
-            self._key_cache.put(key_hash, record)
-        if record is None or not isinstance(record, KeyRecord) or not record.active:
+            # unknown consumer, not an api-key consumer, or the key came in another consumer's header
+            if record is not None and record.active and self._key_header.get(record.consumer) == header:
+                identity = self._fixed[record.consumer]
+            self._key_cache.put(key_hash, identity)
+        if identity is None:
             raise unauthenticated("invalid API key", scheme="ApiKey")
-        if self._key_header.get(record.consumer) != header:  # unknown consumer, not an api-key one, other header
-            raise unauthenticated("invalid API key", scheme="ApiKey")
-        return self._fixed[record.consumer]
+        return identity  # type: ignore[no-any-return]
 
     def forget_key(self, key_hash: str) -> None:
         """Drop a cached lookup (e.g. right after a revocation in this process)."""

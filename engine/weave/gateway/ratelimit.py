@@ -85,14 +85,15 @@ class MemoryLimiter:
             if state[0] < 1.0:
                 allowed = False
             states.append(state)
-        if allowed:
-            for state in states:
-                state[0] -= 1.0
-        if len(states) == 1 and allowed:  # the common case, without the general bookkeeping
-            state = states[0]
-            left = state[0]
-            return Decision(True, buckets[0][1].requests, int(left), math.ceil((state[2] - left) / state[3]), 0)
-        return _decide(buckets, [s[0] for s in states], allowed)
+        if not allowed:
+            return _decide(buckets, [s[0] for s in states], False)
+        tightest = states[0]
+        for state in states:  # the common case: charge every bucket, report the tightest
+            state[0] -= 1.0
+            if state[0] < tightest[0]:
+                tightest = state
+        left = tightest[0]
+        return Decision(True, int(tightest[2]), int(left), math.ceil((tightest[2] - left) / tightest[3]), 0)
 
     async def close(self) -> None:
         self._state.clear()
