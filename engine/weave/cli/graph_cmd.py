@@ -9,6 +9,7 @@ import click
 
 from weave.api import graph as api_graph
 from weave.cli.common import paths_argument, resolve_paths, stdout
+from weave.cli.plan_cmd import report_errors
 from weave.plan.graph import FORMATS
 
 
@@ -35,4 +36,5 @@ def graph(paths: tuple[str, ...], fmt: str, out: Path | None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.text, encoding="utf-8")
         stdout.print(f"wrote {fmt} topology of {len(result.result.plan.integrations)} integration(s) to {out}")
+    report_errors(result.result)
     sys.exit(result.result.exit_code)

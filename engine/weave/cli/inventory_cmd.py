@@ -9,7 +9,7 @@ from rich.table import Table
 
 from weave.api import inventory as api_inventory
 from weave.cli.common import emit_json, format_option, paths_argument, resolve_paths, stdout
-from weave.cli.plan_cmd import styled, table_console
+from weave.cli.plan_cmd import report_errors, styled, table_console
 from weave.plan.inventory import to_csv
 from weave.plan.views import SCHEMA_VERSION
 
@@ -42,4 +42,5 @@ def inventory(paths: tuple[str, ...], fmt: str) -> None:
                           row.owner or "[red]none[/]", ", ".join(f"{s}: {a}" for s, a in row.auth))
         table_console().print(table)
         stdout.print(f"{len(result.rows)} integration(s)")
+    report_errors(result.result)
     sys.exit(result.result.exit_code)

@@ -20,6 +20,7 @@ from weave.cli.common import (
     paths_argument,
     print_diagnostics,
     resolve_paths,
+    stderr,
     stdout,
 )
 from weave.diagnostics import Severity
@@ -52,6 +53,13 @@ def _why(item: IntegrationPlan) -> str:
     if item.override is not None:
         parts.insert(0, f"override ({item.override.reason or 'no reason'})")
     return "\n".join(parts)
+
+
+def report_errors(result: PlanResult) -> None:
+    """Errors in the specs go to stderr, so that stdout stays the requested document."""
+    errors = [d for d in result.load.diagnostics if d.severity == Severity.ERROR]
+    for d in errors:
+        stderr.print(f"{d.file}:{d.line}:{d.column} error {d.code} {d.message}", markup=False, highlight=False)
 
 
 def render_text(result: PlanResult) -> None:

@@ -161,7 +161,8 @@ def to_svg(topology: Topology, plan: Plan, width: int = 1400, height: int = 1000
         f'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>' for p, c in COLOURS.items())
     placed = [(b.x, b.y, 2 * b.w, 2 * (b.h or b.w)) for b in lay.boxes.values()]
     systems = sum(1 for n in topology.nodes if n.kind in ("crm", "system", "hub"))
-    title = f"weave topology: {len(plan.integrations)} integrations, {systems} systems"
+    n = len(plan.integrations)
+    title = f"weave topology: {n} integration{'' if n == 1 else 's'}, {systems} system{'' if systems == 1 else 's'}"
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="{escape(title)}"><defs>{markers}</defs>'
             f'<text x="24" y="40" class="title">{escape(title)}</text>'
