@@ -112,3 +112,13 @@ def test_graph_mermaid_dot_and_html_file(tree: SpecTree) -> None:
     target = tree.root / "out" / "topology.html"
     code, out = run("graph", path, "--format", "html", "--out", str(target))
     assert code == 0 and target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_free_text_is_not_read_as_markup(tree: SpecTree) -> None:
+    path = tree.write([owner(), system("crm"), system("erp", style="soap", auth="basic"),
+                       integration("odd", "crm", "erp", pattern="point-to-point",
+                                   pattern_reason="[/bold] vendor [red]says so")])
+    code, out = run("plan", str(path))
+    assert code == 0 and "[/bold] vendor [red]says so" in out
+    code, out = run("explain", "odd", str(path))
+    assert code == 0 and "[/bold] vendor [red]says so" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from weave.api import UnknownName
@@ -61,5 +62,5 @@ def explain(integration: str, paths: tuple[str, ...], fmt: str, cite: bool) -> N
     if item.override is not None:
         verdict = "agrees" if item.override.agrees else "the framework disagrees"
         stdout.print(f"[bold]override[/bold]: {styled(item.override.pattern)} ({verdict}) — "
-                     f"{item.override.reason or 'no pattern_reason'}")
+                     f"{escape(item.override.reason or 'no pattern_reason')}")
     print_diagnostics(result.warnings)

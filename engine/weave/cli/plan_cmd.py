@@ -10,6 +10,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from weave.api import PlanResult
@@ -51,7 +52,7 @@ def _why(item: IntegrationPlan) -> str:
         prefix = f"{d.side}: " if len(item.decisions) > 1 else ""
         parts.append(prefix + (", ".join(ids[:4]) or "tie-break"))
     if item.override is not None:
-        parts.insert(0, f"override ({item.override.reason or 'no reason'})")
+        parts.insert(0, f"override ({escape(item.override.reason or 'no reason')})")
     return "\n".join(parts)
 
 
