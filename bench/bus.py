@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,8 +91,9 @@ def raw_sqlite_round(path: str, n: int) -> float:
 
 
 # -- weave -------------------------------------------------------------------------------------------------
-async def weave_round(url: str, n: int, topic: str) -> float:
-    """publish_many (batches of 500) concurrently with a Subscriber; msgs/s until the last ack."""
+async def weave_round(url: str, n: int, topic: str, lazy: bool = False) -> float:
+    """publish_many (batches of 500) concurrently with a Subscriber; msgs/s until the last ack.
+    lazy=True builds the input batch by batch (for the memory figure of the scaling points)."""
     from weave.bus import Message, Subscriber, open_bus
 
     bus = await open_bus(url)
@@ -112,11 +115,12 @@ async def weave_round(url: str, n: int, topic: str) -> float:
 
         worker = Subscriber(sub, handler, dead_letter=dead_letter, batch_size=BATCH, max_in_flight=4 * BATCH,
                             block_ms=50)
-        payloads = [_payload(i) for i in range(n)]
+        payloads = [] if lazy else [_payload(i) for i in range(n)]
         started = time.perf_counter()
         task = asyncio.create_task(worker.run())
         for lo in range(0, n, BATCH):
-            await bus.publish_many(topic, payloads[lo:lo + BATCH])
+            batch = [_payload(i) for i in range(lo, min(n, lo + BATCH))] if lazy else payloads[lo:lo + BATCH]
+            await bus.publish_many(topic, batch)
         await done.wait()
         while (await bus.pending(topic, "g")).count:
             await asyncio.sleep(0.001)
@@ -206,6 +210,27 @@ async def raw_latency_round(url: str, rate: float, seconds: float, stream: str) 
     return latencies
 
 
+def _peak_rss_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def scaling_point(url: str, size: int) -> dict[str, Any]:
+    """One size in a fresh child process, so its peak RSS is its own."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child-size", str(size), "--url", url],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "engine")},
+    )
+    point: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return point
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -261,13 +286,23 @@ def run(quick: bool) -> list[dict[str, Any]]:
                                    "separate_instances_p99_ms": round(_p(lat_emb_procs, 0.99), 2),
                                    "separate_instances_p50_ms": round(_p(lat_emb_procs, 0.5), 2),
                                    "poll_interval_ms": 20, "synchronous": "FULL"}})
+        sizes = [5_000, 20_000, 50_000] if quick else [20_000, 100_000, 500_000]
+        points = [scaling_point(server.url, size) for size in sizes]
+        records.append({"name": "bus.scaling", "value": points[-1]["throughput"], "unit": "msgs/s",
+                        "detail": {"backend": "redis", "end_to_end": True, "points": points}})
     return records
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    parser.add_argument("--child-size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_size:
+        rate = asyncio.run(weave_round(args.url, args.child_size, f"bench.scale{args.child_size}", lazy=True))
+        print(json.dumps({"size": args.child_size, "throughput": round(rate), "peak_rss_mb": _peak_rss_mb()}))
+        return 0
     for record in run(quick=args.quick):
         print(json.dumps(record), flush=True)
     return 0

@@ -162,18 +162,16 @@ def append(
     conn: sqlite3.Connection, records: Sequence[tuple[str, str | None, bytes, bytes | None]],
     trims: Sequence[tuple[str, Retention]], now: float,
 ) -> list[int]:
-    ids: list[int] = []
     with tx(conn):
-        cur = conn.cursor()
-        for topic, key, payload, headers in records:
-            cur.execute(
-                "INSERT INTO bus_messages (topic, key, payload, headers, published_at) VALUES (?, ?, ?, ?, ?)",
-                (topic, key, payload, headers, now),
-            )
-            ids.append(int(cur.lastrowid or 0))
+        conn.executemany(
+            "INSERT INTO bus_messages (topic, key, payload, headers, published_at) VALUES (?, ?, ?, ?, ?)",
+            [(topic, key, payload, headers, now) for topic, key, payload, headers in records],
+        )
+        # We hold the write lock and AUTOINCREMENT hands out max+1: the batch got consecutive ids.
+        last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
         for topic, retention in trims:
             trim(conn, topic, retention, now)
-    return ids
+    return list(range(last - len(records) + 1, last + 1))
 
 
 def trim(conn: sqlite3.Connection, topic: str, retention: Retention, now: float) -> int:
@@ -261,6 +259,11 @@ def read_new(
 def reclaim(
     conn: sqlite3.Connection, topic: str, group: str, consumer: str, min_idle_s: float, limit: int, now: float
 ) -> list[Message]:
+    if not conn.execute(  # the common case, nothing stuck: no write lock taken
+        "SELECT 1 FROM bus_pending WHERE topic = ? AND grp = ? AND delivered_at <= ? LIMIT 1",
+        (topic, group, now - min_idle_s),
+    ).fetchone():
+        return []
     with tx(conn):
         rows = conn.execute(
             "SELECT p.msg_id, p.delivery_count, m.id, m.key, m.payload, m.headers, m.published_at "
