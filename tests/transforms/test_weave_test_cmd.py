@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,17 +54,13 @@ fixtures:
 
 
 @pytest.fixture()
-def project(tmp_path: Path) -> Iterator[Path]:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "specs").mkdir()
     (tmp_path / "transforms").mkdir()
     (tmp_path / "specs" / "orders.yaml").write_text(INTEGRATION)
     (tmp_path / "transforms" / "shout.yaml").write_text(SHOUT)
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(old)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def test_every_library_transform_has_fixtures_and_they_pass() -> None:

@@ -397,7 +397,8 @@ class Functions:
     ) -> None:
         """Register `name(args...)`. Each `arg_types` entry lists allowed JMESPath types
         (`string`, `number`, `boolean`, `array`, `object`, `null`, `expref`, `array-string`...);
-        an empty list means any type."""
+        an empty list means any type. `impl` must be pure (no side effects): a record may be
+        evaluated twice (fast variant, then safe variant). Raise ValueError/TypeError to fail."""
         if name in STANDARD:
             raise ValueError(f"cannot register {name!r}: it is a standard JMESPath function")
         if not name.isidentifier():
