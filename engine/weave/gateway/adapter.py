@@ -101,7 +101,7 @@ def _call(raw: Mapping[str, Any], systems: Mapping[str, Any], where: str, defaul
         for name in Template(text).names:
             if name.partition(".")[0] not in allowed_vars:
                 raise GatewayConfigError(f"{where}: template variable {{{name}}} is not a path parameter, "
-                                         "'consumer', or an earlier compose call")
+                                         "'consumer', 'claims.<name>', or an earlier compose call")
     return UpstreamCall(
         system=str(raw["system"]), base_url=base_url, path=path, method=str(raw.get("method", default_method)).upper(),
         name=str(raw.get("name", "")), query=tuple(query.items()), headers=tuple(headers.items()),
@@ -120,7 +120,7 @@ def _route(integration: str, index: int, raw: Mapping[str, Any], systems: Mappin
         raise GatewayConfigError(f"{where}: path must be an absolute path like /partner/v1/quotes/{{id}}")
     if path in ("/openapi.json", "/oauth/token", "/healthz", "/metrics"):
         raise GatewayConfigError(f"{where}: {path} is reserved by the gateway")
-    params = set(path_params(path)) | {"consumer"}
+    params = set(path_params(path)) | {"consumer", "claims"}
     timeout = _duration(raw.get("timeout"), 10.0, where)
     upstream = None
     compose: list[UpstreamCall] = []
@@ -207,7 +207,8 @@ def consumer_from_spec(raw: Mapping[str, Any]) -> Consumer:
     if not raw.get("name") or not isinstance(raw.get("auth"), Mapping):
         raise GatewayConfigError(f"{where}: a consumer needs a name and an auth block")
     return Consumer(name=str(raw["name"]), owner=str(raw.get("owner", "")), auth=_auth(raw["auth"], where),
-                    scopes=frozenset(raw.get("scopes") or ()), rate_limit=_rate_limit(raw.get("rate_limit"), where))
+                    scopes=frozenset(raw.get("scopes") or ()), rate_limit=_rate_limit(raw.get("rate_limit"), where),
+                    labels={str(k): str(v) for k, v in (raw.get("labels") or {}).items()})
 
 
 def gateway_config_from_specs(

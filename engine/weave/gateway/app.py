@@ -360,6 +360,7 @@ class GatewayApp:
     def _context(self, params: dict[str, str], identity: Identity) -> dict[str, Any]:
         context: dict[str, Any] = dict(params)
         context["consumer"] = identity.consumer
+        context["claims"] = identity.claims
         return context
 
     async def _upstream(self, call: _Call, context: Mapping[str, Any], method: str,

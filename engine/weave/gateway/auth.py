@@ -10,7 +10,7 @@ import binascii
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 from urllib.parse import unquote_plus
@@ -37,15 +37,21 @@ QUERY_CREDENTIALS = frozenset({"api_key", "apikey", "api-key", "key", "access_to
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    """The authenticated caller. `claims` are a verified token's claims, or the consumer's labels;
+    upstream templates may use them (`{claims.account_id}`) to scope what a caller can reach."""
+
     consumer: str
     auth_type: str
     scopes: frozenset[str]
     rate_limit: RateLimit | None
+    claims: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _identity(consumer: Consumer, auth_type: str, token_scopes: frozenset[str] | None = None) -> Identity:
+def _identity(consumer: Consumer, auth_type: str, token_scopes: frozenset[str] | None = None,
+              claims: Mapping[str, Any] | None = None) -> Identity:
     scopes = consumer.scopes if token_scopes is None else consumer.scopes & token_scopes
-    return Identity(consumer.name, auth_type, scopes, consumer.rate_limit)
+    return Identity(consumer.name, auth_type, scopes, consumer.rate_limit,
+                    dict(consumer.labels) if claims is None else claims)
 
 
 def _token_scopes(claims: Mapping[str, Any]) -> frozenset[str] | None:
@@ -176,7 +182,7 @@ class Authenticator:
             consumer = self.consumers.get(str(claims.get("sub")))
             if consumer is None or not isinstance(consumer.auth, ClientCredentialsAuth):
                 raise unauthenticated("invalid token")
-            return _identity(consumer, "oauth2-client-credentials", _token_scopes(claims))
+            return _identity(consumer, "oauth2-client-credentials", _token_scopes(claims), claims)
         if "jwt" not in allowed:
             raise unauthenticated("invalid token")
         for consumer, spec, hs_secret, source in self._jwt:
@@ -197,7 +203,7 @@ class Authenticator:
                 except JwksError:
                     raise unauthenticated("invalid token") from None
             claims = self._decode(token, key, spec.algorithms, spec.audience, spec.issuer, spec.leeway)
-            return _identity(consumer, "jwt", _token_scopes(claims))
+            return _identity(consumer, "jwt", _token_scopes(claims), claims)
         raise unauthenticated("invalid token")
 
     @staticmethod

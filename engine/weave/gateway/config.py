@@ -127,6 +127,7 @@ class Consumer:
     owner: str = ""
     scopes: frozenset[str] = frozenset()
     rate_limit: RateLimit | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # `{claims.x}` in templates for non-JWT consumers
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ class Template:
             for key in rest.split(".") if rest else ():
                 value = value.get(key) if isinstance(value, Mapping) else None
         if value is None or isinstance(value, dict | list):
+            if name.startswith("claims."):  # the caller lacks an attribute this route is scoped by
+                raise GatewayError(403, "forbidden", "the credentials do not carry what this route requires")
             raise GatewayError(502, "upstream_error", "the upstream service failed")
         return str(value).lower() if isinstance(value, bool) else str(value)
 
