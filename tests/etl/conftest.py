@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
-from .source_app import BASE, BulkSink, ListStore, iso, make_app, serve_in_thread
+
+def load_source_app() -> ModuleType:
+    """tests/etl/source_app.py, loaded by path (works whether tests/etl is imported as a package or not)."""
+    name = "weave_etl_test_source_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("source_app.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_app = load_source_app()
+BASE, BulkSink, ListStore, iso = _app.BASE, _app.BulkSink, _app.ListStore, _app.iso
+make_app, serve_in_thread = _app.make_app, _app.serve_in_thread
 
 
 def customer(i: int, seconds: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -19,17 +38,17 @@ def customer(i: int, seconds: int | None = None, **extra: Any) -> dict[str, Any]
 
 
 @pytest.fixture
-def store() -> ListStore:
+def store() -> Any:
     return ListStore([customer(i) for i in range(1, 251)])
 
 
 @pytest.fixture
-def sink() -> BulkSink:
+def sink() -> Any:
     return BulkSink()
 
 
 @pytest.fixture
-def source_url(store: ListStore, sink: BulkSink) -> Iterator[str]:
+def source_url(store: Any, sink: Any) -> Iterator[str]:
     with serve_in_thread(make_app(store, sink)) as url:
         yield url
 
@@ -51,3 +70,10 @@ def pg_rows(dsn: str, sql: str) -> list[tuple[Any, ...]]:
 
     with psycopg.connect(dsn) as conn:
         return conn.execute(sql).fetchall()
+
+
+# Test modules `import etl_testkit as kit`: a name that does not depend on how pytest imports this directory.
+sys.modules["etl_testkit"] = SimpleNamespace(  # type: ignore[assignment]
+    customer=customer, rest_source=rest_source, pg_rows=pg_rows, BASE=BASE, BulkSink=BulkSink,
+    ListStore=ListStore, iso=iso, make_app=make_app, serve_in_thread=serve_in_thread,
+)

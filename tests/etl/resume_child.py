@@ -1,5 +1,5 @@
-"""Child process of the kill -9 test (`python -m tests.etl.resume_child`): runs one batch job and prints a line
-after every committed chunk."""
+"""Child process of the kill -9 test (`python tests/etl/resume_child.py URL pg|sqlite DSN|PATH MODE`): runs one
+batch job and prints a line after every committed chunk. Self-contained: it imports nothing from tests/."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import asyncio
 import sys
 import time
 
-from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget
+import httpx
 
-from .conftest import rest_source
+from weave.etl import BatchJob, CursorSpec, Pagination, PostgresTarget, RestSource, SqliteTarget
 
 
 def main() -> None:
@@ -21,7 +21,9 @@ def main() -> None:
         print(f"chunk {rows} {total}", flush=True)
         time.sleep(0.02)  # throttle so the parent can kill mid-run; not used as synchronisation
 
-    job = BatchJob("resume", rest_source(url, limit=40), target, cursor=CursorSpec("updated_at", "id"),
+    source = RestSource(httpx.AsyncClient(base_url=url), "/offset", records="data", cursor_param="updated_since",
+                        pagination=Pagination(type="offset", limit=40, total="total"))
+    job = BatchJob("resume", source, target, cursor=CursorSpec("updated_at", "id"),
                    chunk_size=100, on_chunk=progress)
     result = asyncio.run(job.run())
     print(f"done {result.counts.loaded}", flush=True)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import etl_testkit as kit
 import pytest
 
 from weave.etl import (
@@ -18,8 +19,6 @@ from weave.etl import (
     RedisLease,
 )
 
-from .conftest import pg_rows, rest_source
-
 WINDOWS = OperatingWindows.from_systems({
     "crm": [{"start": "08:00", "end": "18:00", "timezone": "Europe/Berlin", "days": ["mon", "tue", "wed", "thu", "fri"]}],
     "erp": [{"start": "22:00", "end": "02:00", "timezone": "UTC"}],
@@ -31,7 +30,7 @@ def at(*args: int) -> Any:
 
 
 def job(url: str, dsn: str, **kwargs: Any) -> BatchJob:
-    return BatchJob("guarded", rest_source(url), PostgresTarget(dsn, "customers", primary_key=("id",)),
+    return BatchJob("guarded", kit.rest_source(url), PostgresTarget(dsn, "customers", primary_key=("id",)),
                     chunk_size=100, windows=WINDOWS, **kwargs)
 
 
@@ -46,7 +45,7 @@ async def test_a_run_never_starts_inside_either_sides_peak_window(
         await job(source_url, pg_dsn, clock=at(*now)).run()
     assert WINDOWS.blocking(info.value.until) is None
     # nothing was touched
-    assert pg_rows(pg_dsn, "SELECT to_regclass('_weave_cursors') IS NULL") == [(True,)]
+    assert kit.pg_rows(pg_dsn, "SELECT to_regclass('_weave_cursors') IS NULL") == [(True,)]
 
 
 async def test_forced_runs_and_runs_outside_the_windows_go_ahead(source_url: str, pg_dsn: str) -> None:
@@ -127,6 +126,6 @@ async def test_a_worker_that_loses_its_lease_stops_before_the_next_chunk(source_
     with pytest.raises(LeaseLostError, match="lost its lease"):
         await job(source_url, pg_dsn, lease=lease, lease_ttl_s=0.03, on_chunk=wait_for_renewal,
                   clock=at(2026, 11, 27, 3, 0)).run()
-    loaded = pg_rows(pg_dsn, "SELECT count(*) FROM customers")[0][0]
+    loaded = kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers")[0][0]
     assert 0 < loaded < 250
-    assert pg_rows(pg_dsn, "SELECT (state->'counts'->>'loaded')::int FROM _weave_cursors") == [(loaded,)]
+    assert kit.pg_rows(pg_dsn, "SELECT (state->'counts'->>'loaded')::int FROM _weave_cursors") == [(loaded,)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import etl_testkit as kit
 import pytest
 
 from weave.errors import TransformError
@@ -19,52 +20,49 @@ from weave.etl import (
     SchemaDriftError,
 )
 
-from .conftest import customer, pg_rows, rest_source
-from .source_app import ListStore, make_app, serve_in_thread
-
 
 def job(url: str, dsn: str, drift: str, **kwargs: Any) -> BatchJob:
     target = PostgresTarget(dsn, "customers", primary_key=("id",), mode="merge", schema_drift=drift)
-    return BatchJob("drift", rest_source(url), target, cursor=CursorSpec("updated_at", "id"), chunk_size=100, **kwargs)
+    return BatchJob("drift", kit.rest_source(url), target, cursor=CursorSpec("updated_at", "id"), chunk_size=100, **kwargs)
 
 
-def add_tier(store: ListStore) -> None:
+def add_tier(store: kit.ListStore) -> None:
     for i in range(300, 310):
-        store.upsert(customer(i, seconds=1000 + i, tier="gold", score=i * 1.5))
+        store.upsert(kit.customer(i, seconds=1000 + i, tier="gold", score=i * 1.5))
 
 
-async def test_drift_evolve_adds_the_column_and_reports_it(source_url: str, store: ListStore, pg_dsn: str) -> None:
+async def test_drift_evolve_adds_the_column_and_reports_it(source_url: str, store: kit.ListStore, pg_dsn: str) -> None:
     await job(source_url, pg_dsn, "evolve").run()
     add_tier(store)
     seen: list[DriftEvent] = []
     result = await job(source_url, pg_dsn, "evolve", on_drift=seen.append).run()
     assert {(e.column, e.sql_type, e.action) for e in seen} == {("tier", "text", "added"), ("score", "double precision", "added")}
     assert set(result.drift) == set(seen)
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers WHERE tier = 'gold' AND score > 0") == [(10,)]
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers WHERE tier IS NULL") == [(250,)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers WHERE tier = 'gold' AND score > 0") == [(10,)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers WHERE tier IS NULL") == [(250,)]
 
 
-async def test_drift_ignore_loads_rows_without_the_new_column(source_url: str, store: ListStore, pg_dsn: str) -> None:
+async def test_drift_ignore_loads_rows_without_the_new_column(source_url: str, store: kit.ListStore, pg_dsn: str) -> None:
     await job(source_url, pg_dsn, "ignore").run()
     add_tier(store)
     seen: list[DriftEvent] = []
     result = await job(source_url, pg_dsn, "ignore", on_drift=seen.append).run()
     assert (result.counts.extracted, result.counts.skipped, result.counts.loaded) == (11, 1, 10)  # 250 again: skipped
     assert {(e.column, e.action) for e in seen} == {("tier", "ignored"), ("score", "ignored")}
-    columns = pg_rows(pg_dsn, "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'")
+    columns = kit.pg_rows(pg_dsn, "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'")
     assert ("tier",) not in columns
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(260,)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(260,)]
 
 
-async def test_drift_fail_stops_before_loading_and_keeps_the_cursor(source_url: str, store: ListStore, pg_dsn: str) -> None:
+async def test_drift_fail_stops_before_loading_and_keeps_the_cursor(source_url: str, store: kit.ListStore, pg_dsn: str) -> None:
     first = await job(source_url, pg_dsn, "fail").run()
     add_tier(store)
     recorder = MemoryRunRecorder()
     with pytest.raises(SchemaDriftError, match="tier"):
         await job(source_url, pg_dsn, "fail", recorder=recorder).run()
     assert recorder.runs[0].status == "failed" and "SchemaDriftError" in (recorder.runs[0].error or "")
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(250,)]
-    assert pg_rows(pg_dsn, "SELECT state->'cursor' FROM _weave_cursors") == [(first.cursor,)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(250,)]
+    assert kit.pg_rows(pg_dsn, "SELECT state->'cursor' FROM _weave_cursors") == [(first.cursor,)]
 
 
 async def test_rejected_records_go_to_the_dead_letter_hook_with_reasons(source_url: str, pg_dsn: str) -> None:
@@ -80,7 +78,7 @@ async def test_rejected_records_go_to_the_dead_letter_hook_with_reasons(source_u
     dead: list[Rejected] = []
     recorder = MemoryRunRecorder()
     result = await BatchJob(
-        "rejects", rest_source(source_url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
+        "rejects", kit.rest_source(source_url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
         transform=transform, chunk_size=100, on_reject=dead.extend, recorder=recorder,
     ).run()
     assert len(dead) == 25
@@ -89,23 +87,23 @@ async def test_rejected_records_go_to_the_dead_letter_hook_with_reasons(source_u
     assert sorted(d.record["id"] for d in dead) == list(range(10, 251, 10))
     assert result.counts.as_dict() == {"extracted": 250, "transformed": 216, "loaded": 216, "rejected": 25, "skipped": 10}
     assert recorder.runs == [result]
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(216,)]
-    assert pg_rows(pg_dsn, "SELECT name FROM customers WHERE id = 2") == [("CUSTOMER 2",)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(216,)]
+    assert kit.pg_rows(pg_dsn, "SELECT name FROM customers WHERE id = 2") == [("CUSTOMER 2",)]
 
 
-async def test_a_count_mismatch_with_the_source_fails_loudly(store: ListStore, pg_dsn: str) -> None:
+async def test_a_count_mismatch_with_the_source_fails_loudly(store: kit.ListStore, pg_dsn: str) -> None:
     recorder = MemoryRunRecorder()
-    with serve_in_thread(make_app(store, total_override=260)) as url:  # the source announces 260, sends 250
+    with kit.serve_in_thread(kit.make_app(store, total_override=260)) as url:  # the source announces 260, sends 250
         with pytest.raises(ReconciliationError, match="extracted 250 records but the source announced 260"):
-            await BatchJob("recon", rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
+            await BatchJob("recon", kit.rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
                            chunk_size=100, recorder=recorder).run()
     assert recorder.runs[0].status == "failed"
     assert recorder.runs[0].counts.extracted == 250
     # the failure is sticky: the next run does not quietly accept it
-    with serve_in_thread(make_app(store)) as url, pytest.raises(ReconciliationError):
-        await BatchJob("recon", rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
+    with kit.serve_in_thread(kit.make_app(store)) as url, pytest.raises(ReconciliationError):
+        await BatchJob("recon", kit.rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
                        chunk_size=100).run()
-    with serve_in_thread(make_app(store)) as url:
-        fixed = await BatchJob("recon", rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
+    with kit.serve_in_thread(kit.make_app(store)) as url:
+        fixed = await BatchJob("recon", kit.rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
                                chunk_size=100).run(full_refresh=True)
     assert fixed.counts.loaded == 250 and fixed.status == "succeeded"

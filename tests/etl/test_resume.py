@@ -13,26 +13,25 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import etl_testkit as kit
 import pytest
 
 from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget
 
-from .conftest import customer, pg_rows, rest_source
-from .source_app import ListStore
-
 ROOT = Path(__file__).parents[2]
+CHILD = Path(__file__).with_name("resume_child.py")
 N = 1200
 
 
 @pytest.fixture
-def store() -> ListStore:
-    return ListStore([customer(i) for i in range(1, N + 1)])
+def store() -> kit.ListStore:
+    return kit.ListStore([kit.customer(i) for i in range(1, N + 1)])
 
 
 def kill_after_chunks(url: str, kind: str, where: str, chunks: int) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "engine"), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.etl.resume_child", url, kind, where, "insert"],
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, str(CHILD), url, kind, where, "insert"],
+                            stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     seen = 0
     for line in proc.stdout:
@@ -58,23 +57,23 @@ def _check_partial(count: Callable[[], tuple[int, int]], committed: Callable[[],
 async def test_kill_9_resume_postgres_exact_rows(source_url: str, pg_dsn: str) -> None:
     kill_after_chunks(source_url, "pg", pg_dsn, chunks=3)
     partial = _check_partial(
-        lambda: pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM customers")[0],  # type: ignore[return-value]
-        lambda: pg_rows(pg_dsn, "SELECT (state->'counts'->>'loaded')::int FROM _weave_cursors")[0][0],
+        lambda: kit.pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM customers")[0],  # type: ignore[return-value]
+        lambda: kit.pg_rows(pg_dsn, "SELECT (state->'counts'->>'loaded')::int FROM _weave_cursors")[0][0],
     )
-    job = BatchJob("resume", rest_source(source_url, limit=40),
+    job = BatchJob("resume", kit.rest_source(source_url, limit=40),
                    PostgresTarget(pg_dsn, "customers", primary_key=(), mode="insert"),
                    cursor=CursorSpec("updated_at", "id"), chunk_size=100)
     result = await job.run()
     assert result.resumed and result.status == "succeeded"
     assert result.counts.extracted == N and result.counts.loaded == N  # counts span both attempts, exactly
-    assert pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM customers") == [(N, N, 1, N)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM customers") == [(N, N, 1, N)]
     assert partial < N
     # and the next run starts from the committed cursor: nothing new, nothing doubled
-    again = await BatchJob("resume", rest_source(source_url, limit=40),
+    again = await BatchJob("resume", kit.rest_source(source_url, limit=40),
                            PostgresTarget(pg_dsn, "customers", primary_key=(), mode="insert"),
                            cursor=CursorSpec("updated_at", "id"), chunk_size=100).run()
     assert again.counts.loaded == 0 and not again.resumed
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(N,)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(N,)]
 
 
 async def test_kill_9_resume_sqlite_exact_rows(source_url: str, tmp_path: Path) -> None:
@@ -90,7 +89,7 @@ async def test_kill_9_resume_sqlite_exact_rows(source_url: str, tmp_path: Path) 
             return int(conn.execute("SELECT json_extract(state, '$.counts.loaded') FROM _weave_cursors").fetchone()[0])
 
     _check_partial(count, committed)
-    result = await BatchJob("resume", rest_source(source_url, limit=40),
+    result = await BatchJob("resume", kit.rest_source(source_url, limit=40),
                             SqliteTarget(db, "customers", primary_key=(), mode="insert"),
                             cursor=CursorSpec("updated_at", "id"), chunk_size=100).run()
     assert result.resumed and result.counts.loaded == N

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import etl_testkit as kit
 import httpx
 import orjson
 import psycopg
@@ -24,8 +25,6 @@ from weave.etl import (
     SqliteSource,
     SqliteTarget,
 )
-
-from .conftest import customer, pg_rows, rest_source
 
 STYLES = {
     "offset": ("/offset", "data", Pagination(type="offset", limit=40, total="total")),
@@ -48,7 +47,7 @@ async def test_every_pagination_style_reads_every_record_once(source_url: str, t
     db = str(tmp_path / "t.db")
     pages: list[int] = []
     result = await BatchJob(
-        style, rest_source(source_url, path, records=records, pagination=pagination, params=params),
+        style, kit.rest_source(source_url, path, records=records, pagination=pagination, params=params),
         SqliteTarget(db, "customers", primary_key=(), mode="insert"), chunk_size=100,
         on_chunk=lambda rows, total: pages.append(rows),
     ).run()
@@ -61,7 +60,7 @@ async def test_incremental_bound_reaches_link_style_sources(source_url: str, tmp
     db = str(tmp_path / "t.db")
     path, records, pagination = STYLES["link"]
     result = await BatchJob(
-        "link", rest_source(source_url, path, records=records, pagination=pagination),
+        "link", kit.rest_source(source_url, path, records=records, pagination=pagination),
         SqliteTarget(db, "customers", primary_key=("id",)), chunk_size=100,
         cursor=CursorSpec("updated_at", "id", initial="2024-01-01T00:03:20Z"),
     ).run()
@@ -70,7 +69,7 @@ async def test_incremental_bound_reaches_link_style_sources(source_url: str, tmp
 
 async def test_rest_4xx_is_terminal_with_the_status(source_url: str, tmp_path: Path) -> None:
     with pytest.raises(TerminalError, match="HTTP 404"):
-        await BatchJob("x", rest_source(source_url, "/missing"), SqliteTarget(str(tmp_path / "t.db"), "c", mode="insert")).run()
+        await BatchJob("x", kit.rest_source(source_url, "/missing"), SqliteTarget(str(tmp_path / "t.db"), "c", mode="insert")).run()
 
 
 async def test_postgres_server_side_cursor_incremental_keyset(pg_dsn: str, tmp_path: Path) -> None:
@@ -119,24 +118,24 @@ async def test_sqlite_source_into_postgres_with_resume_by_row_count(pg_dsn: str,
 
     with pytest.raises(TransientError):
         await make(flaky).run()
-    assert pg_rows(pg_dsn, "SELECT count(*) FROM s_copy") == [(400,)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM s_copy") == [(400,)]
     result = await make().run()
     assert result.resumed and result.counts.extracted == 700
-    assert pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM s_copy") == [(700, 700)]
+    assert kit.pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM s_copy") == [(700, 700)]
 
 
 async def test_csv_and_jsonl_files_by_glob(tmp_path: Path, pg_dsn: str) -> None:
     (tmp_path / "a.csv").write_text('id,name,note\n1,Ann,"multi\nline"\n2,Bob,plain\n')
     (tmp_path / "b.csv").write_text("id,name,note\n3,Cid,x\n")
-    (tmp_path / "c.jsonl").write_text("".join(orjson.dumps(customer(i)).decode() + "\n" for i in range(1, 8)) + "\n")
+    (tmp_path / "c.jsonl").write_text("".join(orjson.dumps(kit.customer(i)).decode() + "\n" for i in range(1, 8)) + "\n")
     csv_run = await BatchJob("csv", FileSource(str(tmp_path / "*.csv"), "csv", page_size=2),
                              PostgresTarget(pg_dsn, "people", primary_key=("id",))).run()
     assert csv_run.counts.loaded == 3
-    assert pg_rows(pg_dsn, "SELECT note FROM people WHERE id = '1'") == [("multi\nline",)]
+    assert kit.pg_rows(pg_dsn, "SELECT note FROM people WHERE id = '1'") == [("multi\nline",)]
     jsonl_run = await BatchJob("jsonl", FileSource(str(tmp_path / "c.jsonl"), "jsonl", page_size=3),
                                PostgresTarget(pg_dsn, "customers", primary_key=("id",))).run()
     assert jsonl_run.counts.loaded == 7
-    assert pg_rows(pg_dsn, "SELECT pg_typeof(id)::text FROM customers LIMIT 1") == [("bigint",)]
+    assert kit.pg_rows(pg_dsn, "SELECT pg_typeof(id)::text FROM customers LIMIT 1") == [("bigint",)]
     (tmp_path / "bad.jsonl").write_text('{"id": 1}\nnot json\n')
     with pytest.raises(TerminalError, match="bad.jsonl:2"):
         await BatchJob("bad", FileSource(str(tmp_path / "bad.jsonl"), "jsonl"),
