@@ -264,7 +264,17 @@ class Generator:
     def n_flatten(self, node: dict[str, Any], x: str) -> str:
         return f"_flatten({self.gen(node['children'][0], x)})"
 
-    def _multi(self, x: str, children: list[str], render: Callable[[str], str]) -> str:
+    def _multi(self, x: str, children: list[dict[str, Any]], render: Callable[[str], str]) -> str:
+        if self.fast and _NAME.match(x) and any(_starts_with_field(c) for c in children):
+            # fast variant: a null input fails a child's `x[...]` (every child is evaluated) and the
+            # record takes the safe path; so inside the body `x` is known not to be null
+            known = x in self.nonnull
+            self.nonnull.add(x)
+            try:
+                return render(x)
+            finally:
+                if not known:
+                    self.nonnull.discard(x)
         first, t = self.bind(x)
         known = t in self.nonnull
         self.nonnull.add(t)
@@ -282,7 +292,7 @@ class Generator:
             items = ", ".join(f"{c['value']!r}: {self.gen(c['children'][0], t)}" for c in node["children"])
             return f"{{{items}}}"
 
-        return self._multi(x, node["children"], render)
+        return self._multi(x, [c["children"][0] for c in node["children"]], render)
 
     def n_multi_select_list(self, node: dict[str, Any], x: str) -> str:
         def render(t: str) -> str:
