@@ -22,7 +22,7 @@ def points(f, rule_id: str) -> dict[str, int] | None:
     decision = decide(f)
     for c in decision.contributions:
         if c.rule.id == rule_id:
-            return {p: v for p, v in c.points}
+            return dict(c.totals)
     return None
 
 
@@ -40,6 +40,17 @@ def test_dir_push_favours_hub_or_event() -> None:
 def test_dir_pull_favours_gateway() -> None:
     assert points(facts(side="pull", direction="pull"), "DIR-PULL") == {GATEWAY: 2}
     assert not fired(facts(side="push"), "DIR-PULL")
+
+
+def test_dir_pull_inverse_the_caller_reaches_in_through_the_gateway() -> None:
+    internal_pull = facts(side="pull", direction="pull")  # near-real-time, tight, moderate, simple
+    assert points(internal_pull, "DIR-PULL-INVERSE") == {HUB: -5, GATEWAY: 6, P2P: -1}
+    assert decide(internal_pull).pattern == GATEWAY
+    # bulk extraction stays ETL: the shift leaves etl-batch alone
+    bulk = facts(side="pull", direction="pull", timing="batch", high_volume=True, transform_complexity="complex",
+                 coupling="loose")
+    assert decide(bulk).pattern == ETL
+    assert not fired(facts(side="push"), "DIR-PULL-INVERSE")
 
 
 def test_dir_bidi_is_structural_and_fires_on_both_sides() -> None:

@@ -88,6 +88,12 @@ RULES: tuple[Rule, ...] = (
          _v(hub=FAVOURS_ONE_OF, event=FAVOURS_ONE_OF)),
     Rule("DIR-PULL", Question.DIRECTION, "Pull favors API gateway.",
          "the target pulls data from the source", lambda f: f.side == "pull", _v(gateway=FAVOURS)),
+    Rule("DIR-PULL-INVERSE", Question.DIRECTION,
+         "The gateway pattern is the inverse of hub-and-spoke: instead of the CRM reaching out to other systems, "
+         "other systems reach into the CRM through a controlled, monitored, and secured entry point.",
+         "on a pull side the other system reaches in, so the patterns where the source reaches out "
+         "(hub-and-spoke, event-driven, point-to-point) give their points to the gateway",
+         lambda f: f.side == "pull", (Shift(HUB, GATEWAY), Shift(EVENT, GATEWAY), Shift(P2P, GATEWAY))),
     Rule("DIR-BIDI", Question.DIRECTION, "Bidirectional requires both patterns.",
          "the flow is bidirectional", lambda f: f.direction == "bidirectional",
          note="planned twice: a push-side pattern and a pull-side pattern"),

@@ -25,6 +25,14 @@ class Contribution:
     def for_pattern(self, pattern: str) -> int:
         return sum(p for name, p in self.points if name == pattern)
 
+    @property
+    def totals(self) -> tuple[tuple[str, int], ...]:
+        """Points per pattern, summed (a rule with several shifts can move points to one pattern twice)."""
+        out: dict[str, int] = {}
+        for name, p in self.points:
+            out[name] = out.get(name, 0) + p
+        return tuple(out.items())
+
 
 @dataclass(frozen=True)
 class RunnerUp:

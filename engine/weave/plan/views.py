@@ -50,7 +50,7 @@ def votes_text(contribution: Contribution) -> str:
             return contribution.rule.note
         shifts = [e for e in contribution.rule.effects if not isinstance(e, Vote)]
         return "no points to move" if shifts else "—"
-    return ", ".join(f"{points:+d} {pattern}" for pattern, points in contribution.points)
+    return ", ".join(f"{points:+d} {pattern}" for pattern, points in contribution.totals)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
         "scores": dict(decision.scores),
         "answers": {str(q): a for q, a in answers(decision.facts).items()},
         "rules": [{"id": c.rule.id, "question": str(c.rule.question), "condition": c.rule.condition,
-                   "votes": {p: v for p, v in c.points}, "cites": c.rule.cites} for c in decision.contributions],
+                   "votes": dict(c.totals), "cites": c.rule.cites} for c in decision.contributions],
         "runner_up": None if runner is None else {"pattern": runner.pattern, "score": runner.score,
                                                   "why_lost": runner.why, "deciding_rules": list(runner.deciding_rules)},
         "tie_break": decision.tie_break,
