@@ -100,6 +100,8 @@ DEFS: dict[str, Any] = {
                        "description": "Scopes a consumer needs to call the route (403 otherwise)."},
             "auth": {"type": "array", "items": {"enum": GATEWAY_AUTH_TYPES},
                      "description": "Auth types accepted (default: all)."},
+            "public": {"type": "boolean", "description": "Explicitly serve without authentication (default false); "
+                                                          "cannot be combined with scopes or auth."},
             "rate_limit": {**ref("rateLimit"), "description": "Per-consumer limit on this route."},
             "request_schema": {"type": "object", "description": "JSON Schema of the request body (400 with the path)."},
             "response_schema": {"type": "object", "description": "JSON Schema of the success body (OpenAPI only)."},
