@@ -29,6 +29,16 @@ documents = st.recursive(
     max_leaves=12,
 )
 
+# every object has every key: expressions mostly stay on the fast (unchecked) variant
+full_documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.fixed_dictionaries({k: inner for k in KEYS}),
+    ),
+    max_leaves=10,
+)
+
 LITERALS = ["`1`", "`0`", "`true`", "`false`", "`null`", '`"a"`', "`[1, 2]`", "`{\"a\": 1}`", "'a'", "`1.5`", "`-1`"]
 FUNCS_1 = [
     "abs", "avg", "ceil", "floor", "keys", "values", "length", "max", "min", "not_null", "reverse",
@@ -81,6 +91,12 @@ expressions = st.recursive(leaf, _extend, max_leaves=6)
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions, documents)
 def test_differential(expression: str, document: Any) -> None:
+    check(expression, document)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, full_documents)
+def test_differential_on_complete_documents(expression: str, document: Any) -> None:
     check(expression, document)
 
 
