@@ -90,7 +90,7 @@ class TemplateEngine:
             env.globals.update(globals or {})
             self._envs[output] = env
         self._strings: dict[tuple[str, str], Template] = {}
-        self._files: dict[str, Template] = {}
+        self._files: dict[tuple[str, str], Template] = {}
         self._expressions: dict[str, Callable[..., Any]] = {}
 
     def _env(self, output: str) -> ImmutableSandboxedEnvironment:
@@ -110,16 +110,16 @@ class TemplateEngine:
 
     def get(self, name: str, output: str | None = None) -> Template:
         """Load (once) a template file relative to the search path; escaping follows its name."""
-        cached = self._files.get(name)
+        kind = output or output_for(name)
+        cached = self._files.get((name, kind))
         if cached is None:
-            kind = output or output_for(name)
             env = self._env(kind)
             if env.loader is None:
                 raise jinja2.TemplateNotFound(name)
             template = env.get_template(name)
             source = Path(template.filename).read_text(encoding="utf-8") if template.filename else ""
             cached = Template(template, source, kind, name)
-            self._files[name] = cached
+            self._files[(name, kind)] = cached
         return cached
 
     def expression(self, source: str) -> Callable[[Mapping[str, Any]], Any]:
