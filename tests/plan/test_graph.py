@@ -9,9 +9,11 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from weave.plan import plan_project
 from weave.plan.graph import build_topology, render
-from weave.plan.graph.layout import layout
+from weave.plan.graph.layout import canvas_for, layout
 from weave.spec import load_project
 
 from ._util import SpecTree, big_ecosystem, integration, owner, system
@@ -61,11 +63,12 @@ def test_mermaid_and_dot(tree: SpecTree) -> None:
         subprocess.run(["dot", "-Tsvg"], input=dot, text=True, check=True, capture_output=True)
 
 
-def test_layout_is_readable_at_20_plus_integrations(tree: SpecTree) -> None:
-    project, plan = _load(tree.write(big_ecosystem(systems=22)))
+@pytest.mark.parametrize("systems", [22, 34])
+def test_layout_is_readable_at_20_plus_integrations(tree: SpecTree, systems: int) -> None:
+    project, plan = _load(tree.write(big_ecosystem(systems=systems)))
     assert len(plan.integrations) >= 20
     topo = build_topology(project, plan)
-    lay = layout(topo)
+    lay = layout(topo, *canvas_for(topo))
     boxes = list(lay.boxes.values())
     assert len(boxes) == len(topo.nodes)
     for i, a in enumerate(boxes):

@@ -144,8 +144,49 @@ def layout(topology: Topology, width: int = 1400, height: int = 1000, legend_wid
         ev_angles.append((ev, _circular_mean(angles) if angles else SECTOR["event-driven"]))
     for ev, angle in _spread(ev_angles, min(24.0, 360 / max(len(events), 1))).items():
         pos[ev] = (cx + 0.62 * outer * math.cos(math.radians(angle)), cy + 0.62 * outer * math.sin(math.radians(angle)))
+    _separate(pos, sizes, [s for s in systems if s in pos], (cx, cy))
     boxes = {}
     for node_id, (x, y) in pos.items():
         size = sizes[node_id]
         boxes[node_id] = Box(x, y, size.w, size.h, size.shape)
     return Layout(width, height, boxes)
+
+
+def canvas_for(topology: Topology, width: int = 1400, height: int = 1000) -> tuple[int, int]:
+    """Beyond 24 systems the drawing grows (the page scales it to the window, the SVG stays sharp)."""
+    systems = sum(1 for n in topology.nodes if n.kind == "system")
+    scale = max(1.0, math.sqrt(systems / 24))
+    return round(300 + (width - 300) * scale), round(height * scale)
+
+
+def _separate(pos: dict[str, tuple[float, float]], sizes: dict[str, Box], movable: list[str],
+              centre: tuple[float, float], rounds: int = 60) -> None:
+    """Push overlapping system boxes apart along their ring (tangentially), keeping the order around it."""
+    gap = 8.0
+    for _ in range(rounds):
+        moved = False
+        for i, a in enumerate(movable):
+            for b in movable[i + 1:]:
+                (ax, ay), (bx, by) = pos[a], pos[b]
+                ox = sizes[a].w + sizes[b].w + gap - abs(ax - bx)
+                oy = sizes[a].h + sizes[b].h + gap - abs(ay - by)
+                if ox <= 0 or oy <= 0:
+                    continue
+                moved = True
+                for node, sign in ((a, -1.0), (b, 1.0)):
+                    x, y = pos[node]
+                    radius = math.hypot(x - centre[0], y - centre[1]) or 1.0
+                    angle = math.atan2(y - centre[1], x - centre[0])
+                    # the smaller overlap decides how far to move; the tangent keeps the ring
+                    step = min(ox, oy) / 2 / radius * (1 if _angle_order(pos[a], pos[b], centre) else -1)
+                    angle += sign * step
+                    pos[node] = (centre[0] + radius * math.cos(angle), centre[1] + radius * math.sin(angle))
+        if not moved:
+            return
+
+
+def _angle_order(a: tuple[float, float], b: tuple[float, float], centre: tuple[float, float]) -> bool:
+    """True when b lies clockwise of a (by less than half a turn)."""
+    da = math.atan2(a[1] - centre[1], a[0] - centre[0])
+    db = math.atan2(b[1] - centre[1], b[0] - centre[0])
+    return ((db - da) % (2 * math.pi)) < math.pi

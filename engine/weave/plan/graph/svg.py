@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from weave.plan.graph.layout import Box, Layout, layout
+from weave.plan.graph.layout import Box, Layout, canvas_for, layout
 from weave.plan.graph.text import COLOURS, DASHES, WIDTHS
 from weave.plan.graph.topology import GraphEdge, Topology
 from weave.plan.planner import Plan
@@ -155,6 +155,7 @@ th { background: #f5f5f5; }
 
 
 def to_svg(topology: Topology, plan: Plan, width: int = 1400, height: int = 1000) -> str:
+    width, height = canvas_for(topology, width, height)
     lay: Layout = layout(topology, width, height)
     markers = "".join(
         f'<marker id="arrow-{p}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="11" markerHeight="11" '
