@@ -109,6 +109,9 @@ def test_graph_mermaid_dot_and_html_file(tree: SpecTree) -> None:
     assert code == 0 and out.startswith("flowchart LR") and "{{" in out  # the hub is a hexagon
     code, out = run("graph", path, "--format", "dot")
     assert out.startswith("digraph weave {") and "shape=hexagon" in out and out.rstrip().endswith("}")
+    code, out = run("graph", path, "--format", "json")
+    doc = json.loads(out)
+    assert doc["schema_version"] == "1" and {"hub", "gateway", "crm"} <= {n["kind"] for n in doc["nodes"]}
     target = tree.root / "out" / "topology.html"
     code, out = run("graph", path, "--format", "html", "--out", str(target))
     assert code == 0 and target.read_text().startswith("<!DOCTYPE html>")
