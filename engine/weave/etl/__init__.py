@@ -18,6 +18,7 @@ from weave.etl._errors import (
 from weave.etl._lease import MemoryLease, RedisLease
 from weave.etl._runner import BatchJob, MemoryRunRecorder
 from weave.etl._schedule import OperatingWindows, PeakWindow, RunPlan, Schedule, next_run, plan_runs
+from weave.etl._state import StateCheckpointStore, StateDeadLetters, StateLease, StateRunRecorder
 from weave.etl._types import (
     Checkpoint,
     CheckpointStore,
@@ -42,5 +43,6 @@ __all__ = [
     "LeaseLostError", "LoadAck", "MemoryCheckpointStore", "MemoryLease", "MemoryRunRecorder", "OperatingWindows",
     "Page", "Pagination", "PeakHoursError", "PeakWindow", "PostgresSource", "PostgresTarget", "ReconciliationError",
     "RedisLease", "Rejected", "RestSource", "RunPlan", "RunRecorder", "RunResult", "Schedule", "SchemaDriftError",
-    "SoapSource", "Source", "SqliteSource", "SqliteTarget", "Target", "next_run", "plan_runs",
+    "SoapSource", "Source", "SqliteSource", "SqliteTarget", "StateCheckpointStore", "StateDeadLetters", "StateLease",
+    "StateRunRecorder", "Target", "next_run", "plan_runs",
 ]

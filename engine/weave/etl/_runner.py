@@ -221,6 +221,7 @@ class BatchJob:
         error: BaseException | None = None
         final_cursor: list[Any] | None = None
         inflight: tuple[asyncio.Task[LoadAck], Checkpoint, int] | None = None
+        handle = await self.recorder.start(self.name) if self.recorder is not None else None
         try:
             stored = await self.target.open(self.name)
             cp, resumed = self._start(stored, full_refresh, since)
@@ -289,7 +290,7 @@ class BatchJob:
             with contextlib.suppress(Exception):
                 await self.target.aclose()
             if self.recorder is not None and not isinstance(error, asyncio.CancelledError):
-                await self.recorder.record(result)
+                await self.recorder.finish(handle, result)
         return result
 
     @staticmethod
@@ -309,6 +310,12 @@ class MemoryRunRecorder:
 
     def __init__(self) -> None:
         self.runs: list[RunResult] = []
+        self.running: set[str] = set()
 
-    async def record(self, result: RunResult) -> None:
+    async def start(self, job: str) -> str:
+        self.running.add(job)
+        return job
+
+    async def finish(self, handle: Any, result: RunResult) -> None:
+        self.running.discard(handle)
         self.runs.append(result)

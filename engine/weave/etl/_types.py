@@ -171,7 +171,11 @@ class Lease(Protocol):
 
 
 class RunRecorder(Protocol):
-    async def record(self, result: RunResult) -> None: ...
+    """Run history. `start` when a run begins (after the peak guard and the lease), `finish` with its result."""
+
+    async def start(self, job: str) -> Any: ...
+
+    async def finish(self, handle: Any, result: RunResult) -> None: ...
 
 
 MaybeAwaitable = Awaitable[None] | None
