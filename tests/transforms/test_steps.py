@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from weave.errors import TransformError
 from weave.transforms.library import load_library
@@ -206,3 +208,30 @@ def test_check_steps_reports_every_bad_step_with_its_line() -> None:
     errors = check_steps([{"map": "a"}, {"map": "a.["}, {"use": "x"}, {"frob": 1}],
                          file="s.yaml", positions=[("s.yaml", 10), ("s.yaml", 11), ("s.yaml", 12), ("s.yaml", 13)])
     assert [(e.index, e.code, e.line) for e in errors] == [(1, "WV312", 11), (2, "WV307", 12), (3, "WV601", 13)]
+
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "c", "id"]), _json, max_size=4))
+def test_steps_never_mutate_the_input_and_fail_only_with_transform_errors(record: dict[str, Any]) -> None:
+    before = copy.deepcopy(record)
+    pipeline = build_pipeline([
+        {"set": {"a.x": "b", "c": {"template": "{{ record | length }}"}}},
+        {"rename": {"b": "a.y"}},
+        {"drop": ["a.x", "id"]},
+        {"coerce": {"c": "int"}},
+        {"split": {"items": "[@]", "with": {"n": "length(keys(@))"}}},
+    ])
+    try:
+        out = pipeline.run(record)
+        assert all(isinstance(r, dict) for r in out)
+    except TransformError:
+        pass
+    assert record == before
