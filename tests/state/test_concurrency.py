@@ -90,8 +90,8 @@ async def test_delivery_counters_do_not_lose_updates(pair: tuple[StateStore, Sta
     assert (stats.delivered, stats.failed) == (64, 16)
 
 
-async def test_concurrent_first_opens_migrate_once(state_url: str) -> None:
-    stores = await asyncio.gather(*(open_state(state_url) for _ in range(3)))
+async def test_concurrent_first_opens_migrate_once(fresh_state_url: str) -> None:
+    stores = await asyncio.gather(*(open_state(fresh_state_url) for _ in range(3)))
     try:
         assert {await s.schema_version() for s in stores} == {1}
     finally:
@@ -99,12 +99,14 @@ async def test_concurrent_first_opens_migrate_once(state_url: str) -> None:
             await s.close()
 
 
-async def test_a_newer_schema_is_refused(store: StateStore, state_url: str) -> None:
-    await store._db.execute(  # type: ignore[attr-defined]
-        "INSERT INTO weave_schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)", (999, "future", 0.0)
-    )
+async def test_a_newer_schema_is_refused(fresh_state_url: str) -> None:
+    async with await open_state(fresh_state_url) as store:
+        await store._db.execute(  # type: ignore[attr-defined]
+            "INSERT INTO weave_schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
+            (999, "future", 0.0),
+        )
     with pytest.raises(StateError, match="newer than this weave"):
-        await open_state(state_url)
+        await open_state(fresh_state_url)
 
 
 async def test_one_failing_write_does_not_undo_concurrent_ones(store: StateStore) -> None:

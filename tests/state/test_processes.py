@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 
 from tests.state._helpers import poll
 from weave.state import StateStore, open_state
@@ -122,9 +121,8 @@ async def test_sigkill_during_enqueues_loses_no_committed_item(store: StateStore
                 assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-@pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
-async def test_two_processes_open_a_fresh_file_at_once(state_url: str) -> None:
-    procs = [spawn("claim", state_url, "none", f"p{n}", "1") for n in range(3)]
+async def test_processes_open_a_fresh_store_at_once(fresh_state_url: str) -> None:
+    procs = [spawn("claim", fresh_state_url, "none", f"p{n}", "1") for n in range(3)]
     try:
         for proc in procs:
             assert read_json(proc) == "ready"  # each one opened and migrated (or found migrated) the store
@@ -137,5 +135,5 @@ async def test_two_processes_open_a_fresh_file_at_once(state_url: str) -> None:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=30)
-    async with await open_state(state_url) as store:
+    async with await open_state(fresh_state_url) as store:
         assert await store.schema_version() == 1
