@@ -98,6 +98,16 @@ async def test_groups_fan_out_and_consumers_of_one_group_share(bus: EventBus) ->
     assert pending.count == 10 and dict(pending.consumers) == {"a1": 4, "a2": 6}
 
 
+async def test_snapshot_lists_every_group_of_every_topic(bus: EventBus) -> None:
+    await bus.subscribe(TOPIC, "ga", "c")
+    await bus.subscribe("crm.case.resolved", "gb", "c")
+    await bus.publish("no.groups.here", {"x": 1})
+    await bus.publish_many(TOPIC, [{"i": 1}, {"i": 2}])
+    assert await bus.topics() == ["crm.case.resolved", TOPIC]
+    snap = {(g.topic, g.group): (g.lag, g.pending.count) for g in await bus.snapshot()}
+    assert snap == {(TOPIC, "ga"): (2, 0), ("crm.case.resolved", "gb"): (0, 0)}
+
+
 async def test_ack_lag_and_pending_health(bus: EventBus) -> None:
     sub = await bus.subscribe(TOPIC, "g", "c1")
     ids = await bus.publish_many(TOPIC, [{"i": i} for i in range(5)])

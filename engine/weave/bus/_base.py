@@ -213,6 +213,18 @@ class EventBus(abc.ABC):
         return GroupInfo(topic, group, await self.lag(topic, group), await self.pending(topic, group))
 
     @abc.abstractmethod
+    async def topics(self) -> list[str]:
+        """Topics that have at least one consumer group."""
+
+    async def snapshot(self) -> list[GroupInfo]:
+        """Lag and pending of every group of every topic (for metrics and `weave status`)."""
+        out = []
+        for topic in await self.topics():
+            for group in await self.groups(topic):
+                out.append(await self.info(topic, group))
+        return out
+
+    @abc.abstractmethod
     async def replay(self, topic: str, group: str, since: Since) -> int:
         """Rewind ONE group so that history from `since` (message id or time) is delivered again.
 

@@ -199,6 +199,16 @@ class RedisBus(EventBus):
                 return info
         raise UnknownGroup(topic, group, [i["name"].decode() for i in infos])
 
+    async def topics(self) -> list[str]:
+        async def scan(r: aioredis.Redis) -> list[str]:
+            found = []
+            async for name in r.scan_iter(match=self.prefix + "*", count=500, _type="STREAM"):
+                found.append((name.decode() if isinstance(name, bytes) else name)[len(self.prefix):])
+            return found
+
+        names = await self.call(scan, "list topics")
+        return sorted([t for t in names if await self._group_infos(t)])
+
     async def groups(self, topic: str) -> list[str]:
         return sorted(i["name"].decode() for i in await self._group_infos(topic))
 

@@ -124,6 +124,9 @@ class SqliteBus(EventBus):
     async def ensure_group(self, topic: str, group: str, *, start: Start = "latest") -> bool:
         return await self.run(ops.ensure_group, topic, group, start, time.time(), durable=True)
 
+    async def topics(self) -> list[str]:
+        return await self.run(ops.topics)
+
     async def groups(self, topic: str) -> list[str]:
         return await self.run(ops.groups, topic)
 

@@ -217,6 +217,10 @@ def ensure_group(conn: sqlite3.Connection, topic: str, group: str, start: str, n
         return True
 
 
+def topics(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT topic FROM bus_groups ORDER BY topic")]
+
+
 def groups(conn: sqlite3.Connection, topic: str) -> list[str]:
     return [r[0] for r in conn.execute("SELECT grp FROM bus_groups WHERE topic = ? ORDER BY grp", (topic,))]
 
