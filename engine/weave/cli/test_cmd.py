@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -9,7 +10,7 @@ import click
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from weave.cli.common import emit_json, stdout
+from weave.cli.common import stdout
 from weave.transforms.test_report import to_json, to_junit
 from weave.transforms.testing import run_tests
 
@@ -45,24 +46,17 @@ def test(paths: tuple[str, ...], fmt: str, output: str | None, match: str | None
     """
     report = run_tests(list(paths) or default_paths(), match=match)
     if fmt != "text":
-        text = to_junit(report) if fmt == "junit" else None
+        text = to_junit(report) if fmt == "junit" else json.dumps(to_json(report), indent=2, default=str) + "\n"
         if output:
             with open(output, "w", encoding="utf-8") as fh:
-                if text is None:
-                    import json
-
-                    json.dump(to_json(report), fh, indent=2, default=str)
-                else:
-                    fh.write(text)
-        elif text is None:
-            emit_json(to_json(report))
+                fh.write(text)
         else:
             sys.stdout.write(text)
         sys.exit(0 if report.ok else 1)
     for r in report.results:
         if r.passed:
             if verbose:
-                stdout.print(f"[green]PASS[/green] {r.kind} [bold]{r.suite}[/bold] :: {r.name}")
+                stdout.print(f"[green]PASS[/green] {r.kind} [bold]{escape(r.suite)}[/bold] :: {escape(r.name)}")
             continue
         stdout.print(f"[bold red]FAIL[/bold red] {r.kind} [bold]{escape(r.suite)}[/bold] :: {escape(r.name)}  "
                      f"[dim]{r.file}:{r.line}[/dim]")
