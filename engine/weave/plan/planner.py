@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from weave.plan.facts import Portfolio, as_str, endpoints, facts_for, sides_of
 from weave.plan.limits import Limits
@@ -53,8 +54,12 @@ class Plan:
     integrations: tuple[IntegrationPlan, ...]
     limits: Limits
 
+    @cached_property
+    def _by_name(self) -> dict[str, IntegrationPlan]:
+        return {p.name: p for p in self.integrations}
+
     def get(self, name: str) -> IntegrationPlan | None:
-        return next((p for p in self.integrations if p.name == name), None)
+        return self._by_name.get(name)
 
     def by_pattern(self) -> dict[str, int]:
         counts = dict.fromkeys(PATTERNS, 0)
