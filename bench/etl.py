@@ -84,9 +84,11 @@ def child_dlt(url: str, dsn: str, n: int, fmt: str) -> dict[str, Any]:
         ],
     })
     source.customers.add_map(mapping)
+    # dlt requires a password field; the throwaway server trusts loopback, so any value works
+    creds = dsn.replace("postgresql://postgres@", "postgresql://postgres:trust@", 1)
     with tempfile.TemporaryDirectory(prefix="weave-bench-dlt-") as tmp:
         pipeline = dlt.pipeline(
-            pipeline_name="bench_etl", destination=dlt.destinations.postgres(credentials=dsn),
+            pipeline_name="bench_etl", destination=dlt.destinations.postgres(credentials=creds),
             dataset_name="bench", pipelines_dir=tmp,
         )
         t0 = time.perf_counter()
