@@ -22,7 +22,7 @@ def main() -> None:
         time.sleep(0.02)  # throttle so the parent can kill mid-run; not used as synchronisation
 
     source = RestSource(httpx.AsyncClient(base_url=url), "/offset", records="data", cursor_param="updated_since",
-                        pagination=Pagination(type="offset", limit=40, total="total"))
+                        pagination=Pagination(type="offset", limit=40, total="total"), concurrency=2)
     job = BatchJob("resume", source, target, cursor=CursorSpec("updated_at", "id"),
                    chunk_size=100, on_chunk=progress)
     result = asyncio.run(job.run())

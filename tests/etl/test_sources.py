@@ -32,6 +32,8 @@ STYLES = {
     "cursor": ("/cursor", "data", Pagination(type="cursor", next="meta.next")),
     "link": ("/link?limit=40", None, Pagination(type="link")),
     "next_url": ("/next?limit=40", "items", Pagination(type="next_url", next="next")),
+    "offset-ahead": ("/offset", "data", Pagination(type="offset", limit=40, total="total")),
+    "page-ahead": ("/page", "data", Pagination(type="page", limit=40, size_param="per_page", total="total")),
 }
 
 
@@ -44,10 +46,12 @@ def sqlite_ids(db: str) -> list[int]:
 async def test_every_pagination_style_reads_every_record_once(source_url: str, tmp_path: Path, style: str) -> None:
     path, records, pagination = STYLES[style]
     params = {"limit": 40} if style == "cursor" else {}
+    concurrency = 3 if style.endswith("-ahead") else 1  # requests in flight, pages still in order
     db = str(tmp_path / "t.db")
     pages: list[int] = []
     result = await BatchJob(
-        style, kit.rest_source(source_url, path, records=records, pagination=pagination, params=params),
+        style, kit.rest_source(source_url, path, records=records, pagination=pagination, params=params,
+                               concurrency=concurrency),
         SqliteTarget(db, "customers", primary_key=(), mode="insert"), chunk_size=100,
         on_chunk=lambda rows, total: pages.append(rows),
     ).run()

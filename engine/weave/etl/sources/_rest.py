@@ -7,6 +7,8 @@ crashed run resumes from. Transient failures (timeouts, 5xx, 429) are retried wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,7 @@ class RestSource:
     cursor_param: str | None = None  # query parameter that receives the incremental lower bound
     retries: int = 4
     backoff_s: float = 0.2
+    concurrency: int = 1  # offset/page pagination: requests in flight ahead of the reader (pages stay in order)
     name: str = "rest"
 
     async def _get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
@@ -96,12 +99,60 @@ class RestSource:
             raise TerminalError(f"{url}: records at {self.records or 'the body'} is not a list")
         return found
 
+    async def _fetch(self, url: str, params: dict[str, Any]) -> tuple[httpx.Response, Any, list[dict[str, Any]]]:
+        response = await self._get(url, params)
+        body = orjson.loads(response.content) if response.content else None
+        return response, body, self._records(body, url)
+
+    def _total(self, response: httpx.Response, body: Any) -> int | None:
+        total = dig(body, self.pagination.total) if self.pagination.total else None
+        if total is None and "x-total-count" in response.headers:
+            total = response.headers["x-total-count"]
+        return int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+
+    async def _ahead(self, base: dict[str, Any], pos: Position) -> AsyncIterator[Page]:
+        """Offset/page pagination with `concurrency` requests in flight; pages are yielded in order and the
+        first short page ends the read (requests already sent past it are cancelled)."""
+        p = self.pagination
+        offset_mode = p.type == "offset"
+        start = int(pos.get("offset", 0)) if offset_mode else int(pos.get("page", p.start_page))
+
+        def params_for(index: int) -> dict[str, Any]:
+            if offset_mode:
+                return {**base, p.offset_param: start + index * p.limit, p.limit_param: p.limit}
+            return {**base, p.page_param: start + index, p.size_param: p.limit}
+
+        pending: deque[asyncio.Task[tuple[httpx.Response, Any, list[dict[str, Any]]]]] = deque()
+        issued = 0
+        try:
+            while True:
+                while len(pending) < self.concurrency:
+                    pending.append(asyncio.create_task(self._fetch(self.path, params_for(issued))))
+                    issued += 1
+                response, body, records = await pending.popleft()
+                index = issued - len(pending) - 1
+                if len(records) < p.limit:
+                    yield Page(records, None, self._total(response, body))
+                    return
+                nxt = {"offset": start + index * p.limit + len(records)} if offset_mode else {"page": start + index + 1}
+                yield Page(records, nxt, self._total(response, body))
+        finally:
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(BaseException):
+                    await task
+
     async def pages(self, request: ExtractRequest) -> AsyncIterator[Page]:
         p = self.pagination
         base: dict[str, Any] = dict(self.params)
         if self.cursor_param and request.lower_bound is not None:
             base[self.cursor_param] = request.lower_bound
         pos: Position = dict(request.position or {})
+        if self.concurrency > 1 and p.type in ("offset", "page"):
+            async for page in self._ahead(base, pos):
+                yield page
+            return
         url = self.path
         while True:
             params = dict(base)
@@ -117,12 +168,7 @@ class RestSource:
                 params[p.cursor_param] = pos["cursor"]
             elif p.type in ("link", "next_url") and pos.get("url"):
                 url, params = pos["url"], {}
-            response = await self._get(url, params)
-            body = orjson.loads(response.content) if response.content else None
-            records = self._records(body, url)
-            total = dig(body, p.total) if p.total else None
-            if total is None and "x-total-count" in response.headers:
-                total = int(response.headers["x-total-count"])
+            response, body, records = await self._fetch(url, params)
             nxt: Position | None
             if p.type == "offset":
                 nxt = {"offset": offset + len(records)} if len(records) >= p.limit else None
@@ -139,7 +185,7 @@ class RestSource:
                 nxt = {"url": str(response.url.join(link))} if link else None
             else:
                 nxt = None
-            yield Page(records, nxt, int(total) if isinstance(total, int | str) and str(total).isdigit() else None)
+            yield Page(records, nxt, self._total(response, body))
             if nxt is None:
                 return
             pos = nxt
