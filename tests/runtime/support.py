@@ -28,7 +28,7 @@ def sign_github(body: bytes, secret: str = HOOK_SECRET) -> dict[str, str]:
 
 def post_signed(client: httpx.Client, url: str, payload: Any) -> httpx.Response:
     body = json.dumps(payload).encode()
-    return client.post(url, content=body, headers=sign_github(body))
+    return client.post(url, content=body, headers=sign_github(body), timeout=60)
 
 
 async def apply_specs(specs: Path, state_url: str) -> int:

@@ -149,7 +149,7 @@ def test_bad_webhooks_are_refused_and_counted(cluster: SandboxCluster, deployed:
         huge = b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
         assert client.post(url, content=huge, headers=sign_github(huge)).status_code == 413
         metrics = client.get(f"{serve.url}/metrics").text
-        for reason in ("malformed_json", "signature", "content_type"):
+        for reason in ("bad_json", "bad_signature", "wrong_content_type"):
             assert f'weave_ingest_rejected_total{{integration="customer-sync",reason="{reason}"}} 1.0' in metrics
         depth = serve.call(_queue_depth(deployed))
         assert depth == 0
@@ -175,8 +175,9 @@ def test_bad_record_goes_to_dlq_and_batch_continues(cluster: SandboxCluster, dep
     dlq = subprocess.run([sys.executable, "-m", "weave", "dlq", "list", "--state", deployed, "--format", "json"],
                          capture_output=True, text=True, timeout=60)
     [entry] = __import__("json").loads(dlq.stdout)["entries"]
-    assert entry["integration"] == "ship-orders" and entry["payload"]["id"] == "ORD-BAD"
-    assert entry["error"]
+    # the mapping turns the bad lines into null; the target refuses it (422, terminal): no retry, dead letter
+    assert entry["integration"] == "ship-orders" and entry["payload"]["order_ref"] == "ORD-BAD"
+    assert "422" in entry["error"] and entry["attempts"] == 1 and entry["target"] == "operations"
 
 
 def test_target_down_then_dlq_then_replay_exactly_once(cluster: SandboxCluster, deployed: str) -> None:

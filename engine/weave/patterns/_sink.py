@@ -3,11 +3,12 @@ circuit breaker, and the dead-letter store. Shared by every pattern that writes 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from weave.delivery import RetryPolicy, deliver_with_retry
+from weave.delivery import Outcome, RetryPolicy, deliver_with_retry
 from weave.errors import TransformError
 from weave.patterns._steps import Pipeline, build_pipeline, compile_expression
 from weave.patterns.base import FlowServices
@@ -15,7 +16,7 @@ from weave.spec.model import Integration
 from weave.state import IdemStatus
 
 OPERATION_KEYS = ("http", "soap", "sql", "file")
-IDEM_TTL = 120.0  # a reservation left by a crashed worker expires after this many seconds
+IDEM_TTL = 15.0  # a reservation left by a crashed worker expires after this many seconds
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Sink:
         return None if value is None else str(value)
 
     async def deliver(self, record: dict[str, Any], *, key: str | None = None,
-                      dead_letter: bool = True) -> SinkResult:
+                      dead_letter: bool = True, budget: float | None = None) -> SinkResult:
         """Deliver one canonical record; never raises for data or target errors (they dead-letter)."""
         services = self.services
         name = self.integration.name
@@ -79,12 +80,17 @@ class Sink:
                 return SinkResult(self.target, "busy", reason="another worker holds the reservation")
         connector = services.connector(self.target)
         started = time.perf_counter()
-        outcome = await deliver_with_retry(
+        attempt = deliver_with_retry(
             lambda: connector.write(self.operation, records,
                                     idempotency_keys=[key] * len(records) if key else None),
             self.policy,
             services.breaker(self.target),
         )
+        try:
+            outcome = await (asyncio.wait_for(attempt, budget) if budget else attempt)
+        except TimeoutError:
+            outcome = Outcome("dead_letter", 0, reason=f"not delivered within the {budget:g}s budget of a "
+                              "synchronous call (target failing or circuit open)")
         latency_ms = (time.perf_counter() - started) * 1000
         await services.state.record_delivery(name, outcome.delivered, latency_ms)
         services.metrics().delivery(name, self.target, outcome.delivered, latency_ms / 1000)

@@ -19,8 +19,9 @@ from weave.patterns._steps import Pipeline, build_pipeline
 from weave.patterns.base import Flow, FlowServices, HttpRequest, HttpResponse, HttpRoute, Planned
 from weave.spec.model import Integration, Project
 
-CLAIM_BATCH = 64
-VISIBILITY_TIMEOUT = 60.0
+CLAIM_BATCH = 16
+VISIBILITY_TIMEOUT = 15.0  # a killed worker's messages come back after this; live workers extend it
+HEARTBEAT_SECONDS = 5.0
 BUSY_RETRY_DELAY = 1.0
 IDLE_SLEEP = 0.05
 
@@ -89,11 +90,23 @@ class HubAndSpokeFlow(Flow):
                     pass
                 continue
             self.inflight += 1
+            pending = {item.id for item in items}
+            beat = asyncio.create_task(self._heartbeat(pending))
             try:
                 for item in items:
                     await self.handle_item(item)
+                    pending.discard(item.id)
             finally:
+                beat.cancel()
                 self.inflight -= 1
+
+    async def _heartbeat(self, pending: set[int]) -> None:
+        """Keep the claimed messages invisible to other workers while this one works through them."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            if pending:
+                await self.services.state.extend_visibility(sorted(pending), self.services.worker_id,
+                                                            VISIBILITY_TIMEOUT)
 
     async def handle_item(self, item: Any) -> None:
         state = self.services.state

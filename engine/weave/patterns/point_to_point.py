@@ -17,6 +17,9 @@ from weave.patterns.base import Flow, FlowServices, HttpRequest, HttpResponse, H
 from weave.spec.model import Integration, Project
 
 
+SYNC_BUDGET_SECONDS = 8.0
+
+
 class PointToPointFlow(Flow):
     pattern = "point-to-point"
 
@@ -25,6 +28,8 @@ class PointToPointFlow(Flow):
         trigger = integration.raw.get("trigger") or {}
         self.ingest = Ingest.from_spec(self.name, trigger["webhook"]) if "webhook" in trigger else None
         self.poll_block = trigger.get("poll")
+        # a webhook sender waits for the answer: bound the retries, then dead-letter (nothing is lost)
+        self.budget: float | None = SYNC_BUDGET_SECONDS if self.ingest is not None else None
         if not (self.ingest or self.poll_block or "manual" in trigger):
             self.not_runnable = "needs `trigger:` with webhook, poll or manual"
         elif not integration.targets:
@@ -73,7 +78,7 @@ class PointToPointFlow(Flow):
                     continue
                 for output in outputs:
                     for sink in self.sinks:
-                        result = await sink.deliver(output)
+                        result = await sink.deliver(output, budget=self.budget)
                         bucket = {"delivered": "delivered", "dead_letter": "dead_lettered",
                                   "duplicate": "duplicates"}.get(result.status, "skipped")
                         counts[bucket] += 1
