@@ -5,6 +5,7 @@ One async interface (`StateStore`), two backends (SQLite, the embedded default; 
 shared deployments), opened with `await open_state(url)`. See docs/design/state.md.
 """
 
+from weave.state._alerts import Alert, Silence
 from weave.state._factory import DEFAULT_URL, SCHEMES, open_state
 from weave.state._protocol import StateStore
 from weave.state._types import (
@@ -30,6 +31,7 @@ from weave.state._types import (
 __all__ = [
     "DEFAULT_URL",
     "SCHEMES",
+    "Alert",
     "ApiKey",
     "DeliveryStats",
     "DlqEntry",
@@ -44,6 +46,7 @@ __all__ = [
     "RevisionMeta",
     "RevisionSummary",
     "RunRecord",
+    "Silence",
     "StaleRevisionError",
     "StateError",
     "StateUnavailableError",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from weave.state._alerts import Alert, Silence
 from weave.state._types import (
     ApiKey,
     DeliveryStats,
@@ -196,3 +197,24 @@ class StateStore(Protocol):
     async def key_lookup(self, key_hash: str) -> ApiKey | None:
         """The active (not revoked) key with this hash."""
         ...
+
+    # -- SLO alerts and silences (weave.ownership) -------------------------------------------------
+    async def alerts_open(self, integration: str, slo: str, message: str, *, owner: str | None = None,
+                          detail: JSONDict | None = None, at: float | None = None) -> tuple[Alert, bool]:
+        """The open alert of (integration, slo), and True if this call opened it: one open alert per pair."""
+        ...
+    async def alerts_get(self, alert_id: int) -> Alert | None: ...
+    async def alerts_resolve(self, alert_id: int, *, at: float | None = None) -> bool:
+        """True only for the call that resolved it."""
+        ...
+    async def alerts_ack(self, alert_id: int, by: str | None = None) -> bool: ...
+    async def alerts_escalate(self, alert_id: int, *, at: float | None = None) -> bool:
+        """Mark an open, unacknowledged alert escalated; True only once."""
+        ...
+    async def alerts_list(self, *, status: str | None = None, integration: str | None = None,
+                          limit: int = 100) -> list[Alert]:
+        """Newest first."""
+        ...
+    async def alerts_silence(self, integration: str, until: float, *, by: str | None = None,
+                             reason: str | None = None) -> Silence: ...
+    async def alerts_silences(self, *, active_at: float | None = None) -> list[Silence]: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import TracebackType
 
+from weave.state._alerts import AlertsMixin
 from weave.state._coordination import CoordinationMixin
 from weave.state._driver import Driver
 from weave.state._migrate import migrate, schema_version
@@ -14,7 +15,7 @@ from weave.state._records import RecordsMixin
 from weave.state._sqlite import SqliteDriver
 
 
-class SqlStateStore(CoordinationMixin, QueueMixin, RecordsMixin):
+class SqlStateStore(CoordinationMixin, QueueMixin, RecordsMixin, AlertsMixin):
     backend: str
     url: str
 

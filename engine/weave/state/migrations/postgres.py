@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from weave.state.migrations import Migration
+from weave.state.migrations.postgres_alerts import ALERTS
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", (
@@ -76,4 +77,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             key_id TEXT PRIMARY KEY, consumer TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
             scopes TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, revoked_at DOUBLE PRECISION)""",
     )),
+    ALERTS,  # weave.ownership
 )

@@ -8,6 +8,7 @@ however long the backlog.
 from __future__ import annotations
 
 from weave.state.migrations import Migration
+from weave.state.migrations.sqlite_alerts import ALERTS
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", (
@@ -62,4 +63,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             key_id TEXT PRIMARY KEY, consumer TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
             scopes TEXT NOT NULL, created_at REAL NOT NULL, revoked_at REAL)""",
     )),
+    ALERTS,  # weave.ownership
 )
