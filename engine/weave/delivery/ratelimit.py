@@ -11,6 +11,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+_EPSILON = 1e-9
+
 
 class TokenBucket:
     def __init__(
@@ -40,8 +42,8 @@ class TokenBucket:
     def try_acquire(self, tokens: float = 1.0) -> bool:
         """Take tokens without waiting; False when the bucket is short."""
         self._refill()
-        if self._tokens >= tokens:
-            self._tokens -= tokens
+        if self._tokens + _EPSILON >= tokens:
+            self._tokens = max(0.0, self._tokens - tokens)
             return True
         return False
 
@@ -53,8 +55,8 @@ class TokenBucket:
         async with self._lock:  # FIFO: asyncio.Lock wakes waiters in order
             while True:
                 self._refill()
-                if self._tokens >= tokens:
-                    self._tokens -= tokens
+                if self._tokens + _EPSILON >= tokens:  # float rounding must not leave a waiter spinning
+                    self._tokens = max(0.0, self._tokens - tokens)
                     return waited
                 delay = (tokens - self._tokens) / self.rate
                 waited += delay

@@ -125,10 +125,11 @@ class OAuth2ClientCredentials(Auth):
         client_id = str(self._required("client_id"))
         client_secret = str(self._required("client_secret"))
         form: dict[str, str] = {"grant_type": "client_credentials"}
-        for key in ("scope", "audience"):
-            if self.config.get(key):
-                value = self.config[key]
-                form[key] = " ".join(value) if isinstance(value, list) else str(resolve(value))
+        scopes = self.config.get("scopes", self.config.get("scope"))
+        if scopes:
+            form["scope"] = " ".join(str(s) for s in scopes) if isinstance(scopes, list) else str(resolve(scopes))
+        if self.config.get("audience"):
+            form["audience"] = str(resolve(self.config["audience"]))
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         if self.config.get("client_auth", "basic") == "body":
             form.update(client_id=client_id, client_secret=client_secret)
@@ -169,6 +170,7 @@ AUTH_MAP: dict[str, type[Auth]] = {
     "basic": BasicAuth,
     "bearer": BearerAuth,
     "oauth2_client_credentials": OAuth2ClientCredentials,
+    "oauth2-client-credentials": OAuth2ClientCredentials,
     "oauth2": OAuth2ClientCredentials,
 }
 

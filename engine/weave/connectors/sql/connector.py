@@ -32,16 +32,17 @@ class SqlConnector:
         if self._backend is not None:
             return self._backend
         url = self.system.base_url
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        resolved = str(resolve(url))  # only to learn the scheme; a PostgreSQL DSN is resolved again at connect time
+        scheme = resolved.split(":", 1)[0].lower() if ":" in resolved else ""
         if scheme == "sqlite":
-            rest = str(resolve(url))[len("sqlite:") :]
+            rest = resolved[len("sqlite:") :]
             path = rest[3:] if rest.startswith("///") else rest.lstrip("/")
             if path != ":memory:":
                 path = str(self.system.path(path))
             from weave.connectors.sql.sqlite import SqliteBackend
 
             self._backend = SqliteBackend(path)
-        elif scheme in ("postgresql", "postgres") or url.startswith("${"):
+        elif scheme in ("postgresql", "postgres"):
             from weave.connectors.sql.postgres import PostgresBackend
 
             self._backend = PostgresBackend(url, timeout=self.system.timeout)
