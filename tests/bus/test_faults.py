@@ -210,11 +210,12 @@ async def test_two_workers_with_idempotency_never_both_deliver(bus: EventBus, bu
             sub = await b.subscribe(TOPIC, "sink", name, start="earliest", visibility_timeout=5)
 
             async def handler(message: Message) -> None:
-                await asyncio.sleep(0.002)
+                await asyncio.sleep(0.005)
                 delivered.append(message.headers["idempotency-key"])
 
+            # at most 10 in flight each: neither worker can take the whole backlog alone
             worker = Subscriber(sub, handler, dead_letter=Recorder(), idempotency=b.idempotency("sink"),
-                                batch_size=10, block_ms=100)
+                                batch_size=10, max_in_flight=10, block_ms=100)
             workers.append((worker, asyncio.create_task(worker.run())))
         # every order published twice (a retried publish), duplicates close together
         events = [Event({"order": n}, headers={"idempotency-key": f"order-{n}"}) for n in range(100) for _ in (1, 2)]
