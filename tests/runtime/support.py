@@ -31,11 +31,11 @@ def post_signed(client: httpx.Client, url: str, payload: Any) -> httpx.Response:
     return client.post(url, content=body, headers=sign_github(body), timeout=60)
 
 
-async def apply_specs(specs: Path, state_url: str) -> int:
+async def apply_specs(specs: Path, state_url: str, only: tuple[str, ...] = ()) -> int:
     state = await open_state(state_url)
     try:
         current = await state.current_revision()
-        deploy = plan_deploy([specs], current)
+        deploy = plan_deploy([specs], current, only=only)
         assert deploy.ok, [d.to_dict() for d in deploy.diagnostics if d.severity.value == "error"]
         return await apply_deploy(state, deploy, git_meta([specs]), holder="test")
     finally:
@@ -45,8 +45,9 @@ async def apply_specs(specs: Path, state_url: str) -> int:
 class RunningServe:
     """`weave serve` running in a background thread with its own event loop."""
 
-    def __init__(self, state_url: str) -> None:
+    def __init__(self, state_url: str, bus_url: str | None = None) -> None:
         self.state_url = state_url
+        self.bus_url = bus_url or state_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.loop = asyncio.new_event_loop()
@@ -61,7 +62,7 @@ class RunningServe:
 
         async def main() -> None:
             self.stop_event = asyncio.Event()
-            self.server = Server(state_url=self.state_url, bus_url=self.state_url, port=self.port,
+            self.server = Server(state_url=self.state_url, bus_url=self.bus_url, port=self.port,
                                  log=bool(__import__("os").environ.get("WEAVE_TEST_LOG")))
             await self.server.open()
 
@@ -104,3 +105,16 @@ def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.05) ->
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def post_standard(client: httpx.Client, url: str, payload: Any, secret: str) -> httpx.Response:
+    """POST signed like the CRM does (Standard Webhooks)."""
+    import time as _time
+    import uuid
+
+    from weave.sandbox import sign_webhook
+
+    body = json.dumps(payload).encode()
+    headers = dict(sign_webhook("standard", secret, f"msg_{uuid.uuid4().hex}", int(_time.time()), body))
+    headers["content-type"] = "application/json"
+    return client.post(url, content=body, headers=headers, timeout=60)

@@ -16,7 +16,6 @@ from weave.patterns._steps import Pipeline, build_pipeline
 from weave.patterns.base import Flow, FlowServices, HttpRequest, HttpResponse, HttpRoute, Planned
 from weave.spec.model import Integration, Project
 
-
 SYNC_BUDGET_SECONDS = 8.0
 
 
