@@ -139,6 +139,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
          "unit": "ratio (req/s)", "detail": detail},
         {"name": "http_client.httpx_req_per_s", "value": round(best["httpx"]), "unit": "req/s", "detail": detail},
         {"name": "http_client.aiohttp_req_per_s", "value": round(best["aiohttp"]), "unit": "req/s", "detail": detail},
+        {"name": "http_connector.write_vs_httpx", "value": round(best["connector"] / best["httpx"], 2),
+         "unit": "ratio (req/s)", "detail": detail},
         {"name": "http_connector.write_req_per_s", "value": round(best["connector"]), "unit": "req/s",
          "detail": {**detail, "vs_raw_aiohttp": round(best["connector"] / best["aiohttp"], 2)}},
     ]

@@ -348,3 +348,36 @@ def test_system_config_from_spec() -> None:
     assert (cfg.style, cfg.base_url, cfg.rate_limit, cfg.timeout) == ("soap", "${env:ERP_URL}", 2.0, 5.0)
     assert cfg.auth == {"type": "basic", "username": "u"} and cfg.options == {}
     assert str(cfg.path("soap/x.xml.j2")) == "/specs/soap/x.xml.j2"
+
+
+async def test_concurrent_write_failure_cancels_the_rest() -> None:
+    import asyncio
+
+    started: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        rid = int(request.content.decode().split(":")[1].rstrip("}"))
+        started.append(rid)
+        if rid == 0:
+            return httpx.Response(400, json={"error": "bad"})
+        await asyncio.sleep(5)
+        return httpx.Response(200)
+
+    conn = make(handler)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(TerminalError):
+        await conn.write({"path": "/o", "concurrency": 4}, [{"id": i} for i in range(8)])
+    assert loop.time() - start < 2  # the slow siblings were cancelled, not awaited
+    await conn.aclose()
+
+
+async def test_echoed_credentials_are_redacted_from_errors(env: None) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": "bad request", "echo": request.headers["authorization"]})
+
+    conn = make(handler, {"type": "bearer", "token": "${env:CRM_TOKEN}"})
+    with pytest.raises(TerminalError) as info:
+        await conn.write({"path": "/o"}, [{"id": 1}])
+    assert "tok-static" not in str(info.value) and "Bearer ***" in str(info.value)
+    await conn.aclose()

@@ -21,6 +21,8 @@ from weave.connectors.http.errors import body_snippet, parse_retry_after
 from weave.errors import TerminalError, TransientError
 from weave.secrets import resolve
 
+_SECRET_KEYS = ("key", "value", "password", "token", "client_secret")
+
 
 class Auth:
     """Adds credentials to one request. `refreshable` auths get one retry after a 401."""
@@ -35,6 +37,17 @@ class Auth:
 
     def invalidate(self) -> None:
         return None
+
+    def secret_values(self) -> list[str]:
+        """The resolved credentials (to redact from error texts); unresolvable ones are skipped."""
+        values: list[str] = []
+        for key in _SECRET_KEYS:
+            if self.config.get(key):
+                try:
+                    values.append(str(resolve(self.config[key])))
+                except TerminalError:
+                    continue
+        return values
 
     def _required(self, key: str) -> Any:
         if key not in self.config or self.config[key] in (None, ""):
@@ -114,6 +127,9 @@ class OAuth2ClientCredentials(Auth):
     def invalidate(self) -> None:
         self._token = None
         self._expires_at = 0.0
+
+    def secret_values(self) -> list[str]:
+        return super().secret_values() + ([self._token] if self._token else [])
 
     async def apply(self, headers: dict[str, str], params: dict[str, Any]) -> None:
         headers["Authorization"] = f"Bearer {await self.token()}"

@@ -113,7 +113,7 @@ class HttpConnector:
                 self._auth.invalidate()  # a revoked/expired token: fetch a new one once
                 continue
             if raise_errors:
-                raise_for_status(resp, system=self.system.name, what=what)
+                raise_for_status(resp, system=self.system.name, what=what, secrets=self._auth.secret_values)
             return resp
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -215,7 +215,14 @@ class HttpConnector:
                 async with sem:
                     return await send(*req)
 
-            responses = list(await asyncio.gather(*(guarded(r) for r in requests)))
+            tasks = [asyncio.ensure_future(guarded(r)) for r in requests]
+            try:
+                responses = list(await asyncio.gather(*tasks))
+            except BaseException:
+                for task in tasks:  # one failed: stop the rest instead of leaving them running unobserved
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
         return WriteResult(written=len(records), responses=tuple(responses), detail={"requests": len(requests)})
 
     # -- probe ----------------------------------------------------------------------------------

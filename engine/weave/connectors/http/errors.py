@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from weave.errors import TerminalError, TransientError
+from weave.secrets import redact
 
 if TYPE_CHECKING:
     from weave.connectors.http.backend import HttpResponse
@@ -48,12 +50,15 @@ def body_snippet(resp: HttpResponse) -> str:
     return text[:SNIPPET] + ("…" if len(text) > SNIPPET else "")
 
 
-def raise_for_status(resp: HttpResponse, *, system: str, what: str) -> None:
-    """Raise the weave error for a non-2xx/3xx answer. `what` is e.g. "POST /orders"."""
+def raise_for_status(resp: HttpResponse, *, system: str, what: str, secrets: Callable[[], list[str]] | None = None) -> None:
+    """Raise the weave error for a non-2xx/3xx answer. `what` is e.g. "POST /orders". `secrets` gives the
+    credential values to blank out should the server echo them in its error body."""
     status = resp.status
     if status < 400:
         return
     snippet = body_snippet(resp)
+    if secrets is not None and snippet:
+        snippet = redact(snippet, secrets())
     message = f"{system}: {what} answered {status}" + (f": {snippet}" if snippet else "")
     if status >= 500 or status in (408, 429):
         raise TransientError(message, retry_after=parse_retry_after(resp.header("retry-after")), status=status)
