@@ -9,6 +9,7 @@ import pytest
 from weave.sandbox.services import free_port
 from weave.state import SCHEMES, StateError, StateUnavailableError, open_state
 from weave.state._postgres import redact_dsn
+from weave.state.migrations import for_dialect
 
 
 async def test_plain_path_and_sqlite_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,7 +35,8 @@ async def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         versions = conn.execute("SELECT version, name FROM weave_schema_migrations").fetchall()
-    assert versions == [(1, "initial")]
+    assert versions == [(m.version, m.name) for m in for_dialect("sqlite")]
+    assert versions[0] == (1, "initial")
 
 
 async def test_in_memory_sqlite() -> None:
