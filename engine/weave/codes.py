@@ -58,6 +58,16 @@ _TABLE: list[CodeInfo] = [
     CodeInfo("WV601", "invalid-step", "error", "A transform step is malformed (unknown kind, wrong shape, unknown table)."),
     CodeInfo("WV602", "test-failed", "error", "A transform fixture or an integration test case failed."),
     CodeInfo("WV603", "transform-without-fixtures", "warning", "A transform in transforms/ has no fixtures."),
+    # --- WV7xx: contracts (change safety) ----------------------------------------------------
+    CodeInfo("WV701", "contract-unreadable", "error", "A system's contract file is missing or cannot be parsed."),
+    CodeInfo("WV702", "unknown-operation", "error", "An integration calls an operation or path its system's contract does not have."),
+    CodeInfo("WV703", "field-not-allowed", "error", "A field written is not allowed by the operation's request schema."),
+    CodeInfo("WV704", "required-field-not-written", "error", "A field the request schema requires is never written."),
+    CodeInfo("WV705", "unknown-response-field", "error", "A field read is not in the operation's response schema."),
+    CodeInfo("WV706", "contract-type-mismatch", "error", "A transform writes or reads a value of a type the contract does not have there."),
+    CodeInfo("WV707", "breaking-contract-change", "error", "A contract change breaks an integration that uses the changed part."),
+    CodeInfo("WV708", "contract-change", "info", "A contract change that breaks no integration (non-breaking, or unused)."),
+    CodeInfo("WV709", "contract-ref-unreadable", "warning", "--against-ref: the old contract could not be read from git."),
     # --- WV9xx: apply/runtime ----------------------------------------------------------------
     CodeInfo("WV901", "not-runnable", "error", "An integration lacks the runtime blocks its pattern needs."),
     CodeInfo("WV902", "unknown-scope", "error", "`--only` names an integration that does not exist."),

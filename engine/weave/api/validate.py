@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from weave.api.contracts import validate_contracts
 from weave.diagnostics import Diagnostic, Severity, has_errors
 from weave.plan.audit import audit_load
 from weave.spec import LoadResult, load_project
@@ -50,4 +51,4 @@ def _extra_checks(load: LoadResult) -> list[Diagnostic]:
 
 
 # Explicit list of validate-time checks from higher layers; each is `(LoadResult) -> list[Diagnostic]`.
-EXTRA_CHECKS: list = [audit_load]
+EXTRA_CHECKS: list = [audit_load, validate_contracts]

@@ -18,7 +18,11 @@ from weave.report import render_diagnostics
               show_default=True, help="text for people, json for tools, github for PR annotations, sarif for code scanning.")
 @click.option("--strict-owners", is_flag=True, default=None, help="Undeclared owners are errors, not warnings.")
 @click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
-def validate(paths: tuple[str, ...], fmt: str, strict_owners: bool | None, warnings_as_errors: bool) -> None:
+@click.option("--against-ref", "against_ref", default=None, metavar="REF",
+              help="Also compare every system contract with its version at git revision REF (read with "
+                   "`git show`, offline) and report the integrations each breaking change affects.")
+def validate(paths: tuple[str, ...], fmt: str, strict_owners: bool | None, warnings_as_errors: bool,
+             against_ref: str | None) -> None:
     """Validate specs offline: YAML, schemas, references, owners, secrets, and the portfolio audit.
 
     Never touches the network; `weave check --live` is the separate connectivity check.
@@ -31,8 +35,13 @@ def validate(paths: tuple[str, ...], fmt: str, strict_owners: bool | None, warni
       weave validate specs/
       weave validate specs/ --format github      # annotations on a pull request
       weave validate specs/ transforms/ --format json | jq '.diagnostics[] | .code'
+      weave validate specs/ --against-ref origin/main   # what a contract change breaks, with owners
     """
     result = api_validate(resolve_paths(paths), strict_owners=strict_owners)
+    if against_ref:
+        from weave.api.contracts import with_ref_check
+
+        result = with_ref_check(result, against_ref)
     if fmt == "text":
         print_diagnostics(result.diagnostics)
         errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)

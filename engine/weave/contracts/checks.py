@@ -1,0 +1,216 @@
+"""Offline contract checks for `weave validate` (WV701–WV706), only for systems that declare a contract.
+
+    diagnostics = contract_checks(load_result)      # the EXTRA_CHECKS hook of weave.api.validate
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from weave.contracts.exprs import ARG_TYPES
+from weave.contracts.flow import FieldUse, dotted
+from weave.contracts.model import Contract, Operation, Schema
+from weave.contracts.resolve import Contracts, contract_path, operation_for, record_root, request_root
+from weave.contracts.schemas import (
+    ITEMS,
+    accepts_literal,
+    accepts_type,
+    element,
+    lookup,
+    properties,
+    required,
+    types,
+    wire_types,
+    xsd_type,
+)
+from weave.contracts.usage import Call, project_usage
+from weave.diagnostics import Diagnostic, make
+from weave.spec.model import Project
+
+
+def contract_checks(load: Any) -> list[Diagnostic]:
+    """`(LoadResult) -> diagnostics`. Does nothing (and costs nothing) when no system declares a contract."""
+    project: Project = load.project
+    if not any(contract_path(s) for s in project.systems.values()):
+        return []
+    contracts = Contracts(project)
+    out: list[Diagnostic] = []
+    for name, error in contracts.errors.items():
+        system = project.systems[name]
+        line, col = system.doc.position(("api", "contract"))
+        out.append(make("WV701", f"contract of system '{name}' cannot be used: {error} ({error.file}:{error.line})",
+                        system.doc.file, line, col, hint="fix the file or the `api.contract` path (relative to "
+                        "this spec file)", system=name, contract=error.file))
+    usages = project_usage(project) if contracts.loaded else {}
+    for usage in usages.values():
+        for call in usage.calls:
+            contract = contracts.get(call.system)
+            if contract is not None:
+                out.extend(check_call(contract, call))
+    return out
+
+
+def check_call(contract: Contract, call: Call) -> list[Diagnostic]:
+    op = operation_for(contract, call)
+    if op is None:
+        return _unknown_operation(contract, call) if call.style in ("http", "soap") else []
+    out: list[Diagnostic] = []
+    soap = contract.format == "wsdl"
+    if call.role == "write":
+        root = request_root(op, call)
+        if root is not None:
+            out.extend(_writes(contract, op, call, root, soap))
+    if call.role == "read":
+        out.extend(_reads(contract, op, call, soap))
+    return out
+
+
+def _where(contract: Contract, op: Operation) -> str:
+    return f"{op.key} in {contract.file}:{op.line}"
+
+
+def _unknown_operation(contract: Contract, call: Call) -> list[Diagnostic]:
+    if call.style == "soap":
+        names = sorted(contract.operations)
+        close = difflib.get_close_matches(call.operation or "", names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"the contract has: {', '.join(names)}"
+        message = f"{call.integration}: system '{call.system}' has no SOAP operation '{call.operation}' ({contract.file})"
+    else:
+        methods = contract.methods_for(call.path or "")
+        if methods:
+            message = (f"{call.integration}: {call.method} is not allowed on {call.path} by the contract of "
+                       f"'{call.system}' ({contract.file})")
+            hint = f"the contract allows {', '.join(methods)} there"
+        else:
+            paths = sorted({op.path for op in contract.operations.values() if op.path})
+            close = difflib.get_close_matches(call.path or "", paths, n=1)
+            message = f"{call.integration}: {call.path} is not a path of '{call.system}' ({contract.file})"
+            hint = f"did you mean '{close[0]}'?" if close else "check the path against the contract"
+    return [make("WV702", message, call.file, call.line, call.column, hint=hint, integration=call.integration,
+                 system=call.system, operation=call.key)]
+
+
+def _writes(contract: Contract, op: Operation, call: Call, root: Schema, soap: bool) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for use in call.writes:
+        found, missing = lookup(root, use.path, strict_declared=False, auto_items=soap)
+        if found is None:
+            parent, _ = lookup(root, use.path[:missing], strict_declared=False, auto_items=soap)
+            allowed = sorted(properties(parent)) if parent is not None else []
+            close = difflib.get_close_matches(use.path[missing], allowed, n=1)
+            hint = (f"did you mean '{close[0]}'? " if close else "") + (
+                f"allowed: {', '.join(allowed)}" if allowed else "the request schema allows no such field")
+            out.append(make("WV703", f"{call.integration}: field '{use.name}' is not allowed in the request of "
+                            f"{_where(contract, op)} (written by {use.step})", use.file, use.line, use.column,
+                            hint=hint, integration=call.integration, system=call.system, operation=op.key,
+                            field=use.name))
+            continue
+        mismatch = _write_type_mismatch(found, use, soap)
+        if mismatch:
+            out.append(make("WV706", f"{call.integration}: field '{use.name}' gets {mismatch} in {_where(contract, op)}",
+                            use.file, use.line, use.column, hint="convert the value (to_number, to_string, coerce) "
+                            "or fix the mapping", integration=call.integration, system=call.system, operation=op.key,
+                            field=use.name))
+    if call.complete:
+        written = {use.path for use in call.writes}
+        for path in _missing_required(root, (), written, soap):
+            out.append(make("WV704", f"{call.integration}: required field '{dotted(path)}' of {_where(contract, op)} "
+                            f"is never written", call.file, call.line, call.column,
+                            hint="map a value to it in the steps before this deliver", integration=call.integration,
+                            system=call.system, operation=op.key, field=dotted(path)))
+    return out
+
+
+def _write_type_mismatch(schema: Schema, use: FieldUse, soap: bool) -> str | None:
+    if use.is_literal:
+        if not accepts_literal(schema, use.literal):
+            expected = xsd_type(schema) or "/".join(sorted(types(schema))) or "?"
+            return f"the literal {use.literal!r} where the contract expects {expected}"
+        return None
+    if use.value_type and not soap and not accepts_type(schema, use.value_type):
+        return f"a {use.value_type} (from {use.step}) where the contract expects {'/'.join(sorted(types(schema)))}"
+    return None
+
+
+def _missing_required(schema: Schema, prefix: tuple[str, ...], written: set[tuple[str, ...]],
+                      soap: bool) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    props = properties(schema)
+    for name in sorted(required(schema)):
+        path = (*prefix, name)
+        touched = [w for w in written if _under(w, path)]
+        if not touched:
+            out.append(path)
+            continue
+        child = props.get(name)
+        if child is None or (path in written):
+            continue
+        if "array" in types(child):
+            child = element(child) or {}
+            path = (*path, ITEMS) if not soap else path
+        if "object" in types(child) or properties(child):
+            out.extend(_missing_required(child, path, written, soap))
+    return out
+
+
+def _under(written: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    plain = tuple(p for p in written if p != ITEMS)
+    want = tuple(p for p in path if p != ITEMS)
+    return plain[: len(want)] == want
+
+
+def _reads(contract: Contract, op: Operation, call: Call, soap: bool) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    record, at = record_root(op, call, soap)
+    if at is None and call.records is not None:
+        file, line, col = call.records_pos or (call.file, call.line, call.column)
+        out.append(make("WV705", f"{call.integration}: records path '{dotted(call.records)}' is not in the response "
+                        f"of {_where(contract, op)}", file, line, col, integration=call.integration,
+                        system=call.system, operation=op.key, field=dotted(call.records)))
+        return out
+    if record is None:
+        return out
+    for use in call.reads:
+        found, missing = lookup(record, use.path, strict_declared=True, auto_items=soap)
+        if found is None:
+            parent, _ = lookup(record, use.path[:missing], strict_declared=True, auto_items=soap)
+            known = sorted(properties(parent)) if parent is not None else []
+            close = difflib.get_close_matches(use.path[missing], known, n=1)
+            out.append(make("WV705", f"{call.integration}: field '{use.name}' is not in the response records of "
+                            f"{_where(contract, op)} (read by {use.step})", use.file, use.line, use.column,
+                            hint=f"did you mean '{close[0]}'?" if close else (
+                                f"the record has: {', '.join(known)}" if known else None),
+                            integration=call.integration, system=call.system, operation=op.key, field=use.name))
+            continue
+        problem = _read_type_mismatch(found, use, soap)
+        if problem:
+            out.append(make("WV706", f"{call.integration}: {problem} ({_where(contract, op)}, {use.step})",
+                            use.file, use.line, use.column, hint="convert or pick a sub-field first",
+                            integration=call.integration, system=call.system, operation=op.key, field=use.name))
+    return out
+
+
+def _read_type_mismatch(schema: Schema, use: FieldUse, soap: bool) -> str | None:
+    if not use.function or use.function not in ARG_TYPES or use.arg not in ARG_TYPES[use.function]:
+        return None
+    accepted = ARG_TYPES[use.function][use.arg]
+    have = wire_types(schema) if soap else (types(schema) | ({"number"} if "integer" in types(schema) else set()))
+    if not have:
+        return None
+    if any(a.startswith("array-of:") for a in accepted):
+        wanted = {a.split(":", 1)[1] for a in accepted}
+        if ITEMS in use.path:  # the path already projects the elements: check the element type
+            ok = bool(have & (wanted | {"null"})) or ("integer" in have and "number" in wanted)
+        else:
+            inner = element(schema)
+            elem = (wire_types(inner) if soap else types(inner)) if inner is not None else set()
+            ok = "array" in have and (not elem or bool(elem & wanted) or ("integer" in elem and "number" in wanted))
+        kinds = "an array of " + "/".join(sorted(wanted))
+    else:
+        ok = bool(have & accepted)
+        kinds = "/".join(sorted(a for a in accepted if a != "null"))
+    if ok:
+        return None
+    return (f"{use.function}() gets '{use.name}', which the contract types as {'/'.join(sorted(have))} "
+            f"(it needs {kinds})")

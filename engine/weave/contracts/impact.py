@@ -1,0 +1,103 @@
+"""Which integrations, steps and fields a contract change breaks, and who owns them.
+
+    affected = contract_impact(project, "erp", changes, old_contract, usages)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from weave.contracts.diff import Change
+from weave.contracts.exprs import FieldPath
+from weave.contracts.model import Contract
+from weave.contracts.resolve import operation_for, record_root, request_prefix
+from weave.contracts.schemas import ITEMS
+from weave.contracts.usage import Call, Usage
+from weave.spec.model import Project
+
+
+@dataclass(frozen=True)
+class Affected:
+    integration: str
+    owner: str | None
+    system: str
+    change: Change
+    where: str  # the call: deliver[0], extract, gateway.routes[1]
+    step: str  # the step responsible (or the call itself)
+    field: str  # the integration's field ("" for a whole operation)
+    file: str
+    line: int
+    column: int
+    contacts: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"integration": self.integration, "owner": self.owner, "contacts": dict(self.contacts),
+                "system": self.system, "change": self.change.summary, "where": self.where, "step": self.step,
+                "field": self.field, "file": self.file, "line": self.line, "column": self.column}
+
+
+def _plain(path: FieldPath) -> FieldPath:
+    return tuple(p for p in path if p != ITEMS)
+
+
+def _under(path: FieldPath, changed: FieldPath) -> bool:
+    a, b = _plain(path), _plain(changed)
+    return a[: len(b)] == b
+
+
+def contract_impact(project: Project, system: str, changes: list[Change], old: Contract,
+                    usages: Mapping[str, Usage]) -> list[Affected]:
+    """Every use, by any integration, of a part of `system`'s contract that a breaking change touches."""
+    out: list[Affected] = []
+    breaking = [c for c in changes if c.breaking]
+    for usage in usages.values():
+        owner = usage.owner
+        contacts = project.owners[owner].contacts if owner and owner in project.owners else {}
+        for call in usage.calls:
+            if call.system != system:
+                continue
+            op = operation_for(old, call)
+            if op is None:
+                continue
+            for change in breaking:
+                if change.operation != op.key:
+                    continue
+                for step, name, pos in _hits(change, call, old):
+                    out.append(Affected(usage.integration, owner, system, change, call.where, step, name, *pos,
+                                        contacts=_public(contacts)))
+    return out
+
+
+def _public(contacts: Mapping[str, Any]) -> dict[str, Any]:
+    """Contacts without secret references (webhooks, routing keys)."""
+    return {k: v for k, v in contacts.items() if isinstance(v, str) and "${" not in v}
+
+
+def _hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tuple[str, int, int]]]:
+    at_call = (call.file, call.line, call.column)
+    if change.kind == "operation-removed":
+        return [(call.where, "", at_call)]
+    if call.role == "proxy":  # the gateway passes bodies through: its consumers see every change
+        return [(call.where, change.field, at_call)]
+    if change.side == "request" and call.role == "write":
+        prefix = request_prefix(call)
+        if change.kind == "required-added":
+            written = [u for u in call.writes if _under((*prefix, *u.path), change.path)]
+            return [] if written else [(call.where, change.field, at_call)]
+        return [(u.step, u.name, (u.file, u.line, u.column)) for u in call.writes
+                if _under((*prefix, *u.path), change.path)]
+    if change.side == "response" and call.role == "read":
+        op = operation_for(old, call)
+        if op is None:
+            return []
+        _, at = record_root(op, call, old.format == "wsdl")
+        if at is None:
+            return []
+        if call.records is not None and _under(call.records, change.path):
+            file, line, col = call.records_pos or at_call
+            return [(f"{call.where}.records", change.field, (file, line, col))]
+        return [(u.step, u.name, (u.file, u.line, u.column)) for u in call.reads
+                if _under((*at, *u.path), change.path)]
+    return []

@@ -1,0 +1,162 @@
+"""WSDL 1.1 (document/literal) → `Contract`: operations of the port types, with the XSD element types of
+their input and output messages converted to JSON Schema (see `weave.contracts.model`).
+
+XSD support: global and local elements, named and anonymous complex types (sequence, all, choice,
+complexContent extension), simple types with enumerations, minOccurs/maxOccurs, attributes (as `@name`,
+the way the SOAP connector's XML → dict conversion names them). Imports of other files are not followed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weave.contracts.model import Contract, ContractError, Operation, Schema
+from weave.contracts.refs import Reader
+from weave.contracts.xmlsafe import Element, XmlError, parse_xml
+
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+XSD = "http://www.w3.org/2001/XMLSchema"
+MAX_TYPE_DEPTH = 32
+
+
+class _Types:
+    def __init__(self, schemas: list[Element]) -> None:
+        self.elements: dict[str, Element] = {}
+        self.complex: dict[str, Element] = {}
+        self.simple: dict[str, Element] = {}
+        for schema in schemas:
+            for child in schema.children:
+                if child.ns != XSD or "name" not in child.attrs:
+                    continue
+                table = {"element": self.elements, "complexType": self.complex, "simpleType": self.simple}.get(child.local)
+                if table is not None:
+                    table.setdefault(child.attrs["name"], child)
+
+    def element(self, node: Element, depth: int = 0) -> Schema:
+        if "ref" in node.attrs:
+            _, local = node.qname(node.attrs["ref"])
+            target = self.elements.get(local)
+            return self.element(target, depth + 1) if target is not None and depth < MAX_TYPE_DEPTH else {}
+        if "type" in node.attrs:
+            return self.named_type(node, node.attrs["type"], depth)
+        inline = node.find("complexType", XSD) or node.find("simpleType", XSD)
+        if inline:
+            return self.complex_type(inline[0], depth) if inline[0].local == "complexType" else self.simple_type(inline[0])
+        return {"type": "string", "x-xsd": "anyType"}
+
+    def named_type(self, node: Element, qname: str, depth: int) -> Schema:
+        ns, local = node.qname(qname)
+        if ns == XSD:
+            return {"type": "string", "x-xsd": local}
+        if depth >= MAX_TYPE_DEPTH:
+            return {"x-recursive": local}
+        if local in self.complex:
+            return {**self.complex_type(self.complex[local], depth + 1), "x-type": local}
+        if local in self.simple:
+            return self.simple_type(self.simple[local])
+        raise ContractError(f"type {qname!r} is not defined in the WSDL's schema", "", node.line)
+
+    def simple_type(self, node: Element) -> Schema:
+        restriction = node.find("restriction", XSD)
+        base = restriction[0].qname(restriction[0].attrs.get("base", "xs:string"))[1] if restriction else "string"
+        out: dict[str, Any] = {"type": "string", "x-xsd": base}
+        values = [e.attrs.get("value", "") for e in restriction[0].find("enumeration", XSD)] if restriction else []
+        if values:
+            out["enum"] = values
+        return out
+
+    def complex_type(self, node: Element, depth: int) -> Schema:
+        props: dict[str, Any] = {}
+        required: list[str] = []
+        open_content = False
+        for ext in node.iter("extension", XSD):
+            base = ext.attrs.get("base")
+            if base:
+                inherited = self.named_type(ext, base, depth + 1)
+                props.update(inherited.get("properties", {}))
+                required.extend(inherited.get("required", []))
+        for group in node.children:
+            if group.local in ("sequence", "all", "choice") and group.ns == XSD:
+                open_content |= self._particles(group, props, required, depth, group.local == "choice")
+            elif group.local == "complexContent":
+                for ext in group.iter("extension", XSD):
+                    for sub in ext.children:
+                        if sub.local in ("sequence", "all", "choice"):
+                            open_content |= self._particles(sub, props, required, depth, sub.local == "choice")
+        for attr in node.iter("attribute", XSD):
+            if "name" in attr.attrs:
+                props["@" + attr.attrs["name"]] = self.named_type(attr, attr.attrs.get("type", "xs:string"), depth)
+                if attr.attrs.get("use") == "required":
+                    required.append("@" + attr.attrs["name"])
+        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": open_content}
+        if required:
+            out["required"] = sorted(set(required), key=required.index)
+        return out
+
+    def _particles(self, group: Element, props: dict[str, Any], required: list[str], depth: int,
+                   choice: bool) -> bool:
+        open_content = False
+        for item in group.children:
+            if item.ns != XSD:
+                continue
+            if item.local == "any":
+                open_content = True
+            elif item.local in ("sequence", "choice", "all"):
+                open_content |= self._particles(item, props, required, depth, choice or item.local == "choice")
+            elif item.local == "element":
+                name = item.attrs.get("name") or item.qname(item.attrs.get("ref", ""))[1]
+                schema = self.element(item, depth + 1)
+                many = item.attrs.get("maxOccurs", "1") not in ("0", "1")
+                schema = {**schema, "x-line": item.line}
+                props[name] = {"type": "array", "items": schema, "x-line": item.line} if many else schema
+                if not choice and item.attrs.get("minOccurs", "1") != "0":
+                    required.append(name)
+        return open_content
+
+
+def load_wsdl(path: str, reader: Reader) -> Contract:
+    try:
+        raw = reader(path)
+    except (OSError, KeyError) as exc:
+        raise ContractError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", path) from None
+    try:
+        root = parse_xml(raw)
+    except XmlError as exc:
+        raise ContractError(str(exc), path, exc.line) from None
+    if root.ns != WSDL or root.local != "definitions":
+        raise ContractError("not a WSDL 1.1 document (expected wsdl:definitions)", path, root.line)
+    types = _Types([s for t in root.find("types", WSDL) for s in t.find("schema", XSD)])
+    messages: dict[str, Element | None] = {}
+    for message in root.find("message", WSDL):
+        parts = message.find("part", WSDL)
+        element = parts[0].attrs.get("element") if parts else None
+        messages[message.attrs.get("name", "")] = (
+            types.elements.get(parts[0].qname(element)[1]) if parts and element else None)
+    operations: dict[str, Operation] = {}
+    try:
+        for port_type in root.find("portType", WSDL):
+            for op in port_type.find("operation", WSDL):
+                name = op.attrs.get("name", "")
+                request = _message_schema(op, "input", messages, types)
+                response = _message_schema(op, "output", messages, types, wrap=True)
+                operations[name] = Operation(key=name, name=name, request=request, response=response, line=op.line,
+                                             read_only=name.startswith(("Get", "List", "Find", "Search")))
+    except ContractError as exc:
+        raise ContractError(str(exc), path, exc.line) from None
+    return Contract(file=path, format="wsdl", version=root.attrs.get("targetNamespace"), operations=operations,
+                    title=root.attrs.get("name"))
+
+
+def _message_schema(op: Element, which: str, messages: dict[str, Element | None], types: _Types,
+                    wrap: bool = False) -> Schema | None:
+    ref = op.find(which, WSDL)
+    if not ref:
+        return None
+    element = messages.get(op.qname(ref[0].attrs.get("message", ""))[1])
+    if element is None:
+        return None
+    schema = types.element(element)
+    if wrap:  # responses are read from the Body: {OpResponse: {...}}
+        name = element.attrs.get("name", "")
+        return {"type": "object", "properties": {name: schema}, "required": [name], "additionalProperties": False}
+    return schema
