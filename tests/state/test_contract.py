@@ -266,6 +266,8 @@ async def test_dlq_roundtrip(store: StateStore) -> None:
     assert [e.id for e in await store.dlq_list()] == [d1, d2, d3]
     assert [e.id for e in await store.dlq_list("order-sync")] == [d1, d2]
     assert [e.id for e in await store.dlq_list(limit=1)] == [d1]
+    assert [e.id for e in await store.dlq_list(limit=1, after_id=d1)] == [d2]  # paging
+    assert [e.id for e in await store.dlq_list("order-sync", after_id=d2)] == []
     other = await store.dlq_get(d2)
     assert other is not None and other.payload == b"<xml/>" and other.revision is None
 

@@ -94,3 +94,21 @@ async def test_closed_store_says_so(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(StateError, match="closed"):
         await store.queue_depth("q")
+
+
+def test_the_embedded_default_never_imports_psycopg() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from weave.state import open_state\n"
+        "async def main():\n"
+        "    store = await open_state('sqlite:///:memory:')\n"
+        "    await store.enqueue('q', {'a': 1})\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('psycopg')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

@@ -129,9 +129,10 @@ class StateStore(Protocol):
         key: str | None = None, headers: dict[str, str] | None = None,
     ) -> int: ...
     async def dlq_list(
-        self, integration: str | None = None, *, limit: int = 100, include_replayed: bool = False
+        self, integration: str | None = None, *, limit: int = 100, include_replayed: bool = False,
+        after_id: int | None = None,
     ) -> list[DlqEntry]:
-        """Oldest first; replayed entries only with `include_replayed`."""
+        """Oldest first; replayed entries only with `include_replayed`; page on with `after_id`."""
         ...
     async def dlq_get(self, entry_id: int) -> DlqEntry | None: ...
     async def dlq_mark_replayed(self, entry_id: int) -> bool:

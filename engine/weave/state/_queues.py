@@ -154,12 +154,16 @@ class QueueMixin:
         return int(row[0])
 
     async def dlq_list(
-        self, integration: str | None = None, *, limit: int = 100, include_replayed: bool = False
+        self, integration: str | None = None, *, limit: int = 100, include_replayed: bool = False,
+        after_id: int | None = None,
     ) -> list[DlqEntry]:
         where, params = ["1 = 1"], list[Any]()
         if integration is not None:
             where.append("integration = %s")
             params.append(integration)
+        if after_id is not None:
+            where.append("id > %s")
+            params.append(int(after_id))
         if not include_replayed:
             where.append("replayed_at IS NULL")
         rows = await self._db.fetchall(
