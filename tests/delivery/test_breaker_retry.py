@@ -177,3 +177,36 @@ async def test_token_bucket_real_clock_rate(clock: FakeClock) -> None:
     await asyncio.gather(*(bucket.acquire() for _ in range(41)))
     elapsed = loop.time() - start
     assert 0.18 <= elapsed < 0.6  # 40 tokens beyond the first at 200/s = 0.2s
+
+
+async def test_cancelled_trial_call_frees_the_half_open_slot(clock: FakeClock) -> None:
+    breaker = CircuitBreaker("erp", BreakerConfig(failure_threshold=1, reset_timeout=30.0), clock=clock)
+    breaker.record_failure()
+    clock.advance(30.0)
+    assert breaker.state == "half_open"
+    started = asyncio.Event()
+
+    async def hang() -> str:
+        started.set()
+        await asyncio.sleep(60)
+        return "late"
+
+    task = asyncio.ensure_future(deliver_with_retry(hang, RetryPolicy(timeout=None), breaker, sleep=clock.sleep, clock=clock))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    breaker.before_call()  # the slot was given back: a new trial may go
+    breaker.record_success()
+    assert breaker.state == "closed"
+
+
+def test_lost_trial_expires_after_reset_timeout(clock: FakeClock) -> None:
+    breaker = CircuitBreaker("erp", BreakerConfig(failure_threshold=1, reset_timeout=30.0), clock=clock)
+    breaker.record_failure()
+    clock.advance(30.0)
+    breaker.before_call()  # a trial that never reports back
+    with pytest.raises(CircuitOpenError):
+        breaker.before_call()
+    clock.advance(30.0)
+    breaker.before_call()  # after another reset_timeout a new trial is allowed

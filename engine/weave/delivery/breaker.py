@@ -57,6 +57,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._trials = 0
+        self._trial_started = 0.0
 
     @property
     def state(self) -> State:
@@ -77,9 +78,19 @@ class CircuitBreaker:
         if state == "open":
             raise CircuitOpenError(self.target, self.retry_after())
         if state == "half_open":
+            now = self._clock()
             if self._trials >= self.config.half_open_max:
-                raise CircuitOpenError(self.target, self.config.reset_timeout / 10 or 0.1)
+                if now - self._trial_started < self.config.reset_timeout:
+                    raise CircuitOpenError(self.target, self.config.reset_timeout / 10 or 0.1)
+                self._trials = 0  # a trial that never reported back (lost or cancelled) frees its slot
+            if self._trials == 0:
+                self._trial_started = now
             self._trials += 1
+
+    def release(self) -> None:
+        """Give back a call reserved by `before_call` that was abandoned (cancelled) before any answer."""
+        if self._state == "half_open" and self._trials > 0:
+            self._trials -= 1
 
     def record_success(self) -> None:
         self._state = "closed"

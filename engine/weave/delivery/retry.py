@@ -75,14 +75,18 @@ async def deliver_with_retry(
     last: BaseException | None = None
     kind: Literal["transient", "terminal"] | None = None
     for number in range(1, policy.max_attempts + 1):
+        reserved = False
         try:
             if breaker is not None:
                 breaker.before_call()
+                reserved = True
             if policy.timeout is not None:
                 result = await asyncio.wait_for(fn(), policy.timeout)
             else:
                 result = await fn()
         except asyncio.CancelledError:
+            if breaker is not None and reserved:
+                breaker.release()
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
             last = exc
