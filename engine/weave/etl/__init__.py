@@ -19,6 +19,7 @@ from weave.etl._errors import (
 from weave.etl._lease import MemoryLease, RedisLease
 from weave.etl._runner import BatchJob, MemoryRunRecorder
 from weave.etl._schedule import OperatingWindows, PeakWindow, RunPlan, Schedule, next_run, plan_runs
+from weave.etl._scheduler import BatchScheduler, FireLog, MemoryFireLog, StateFireLog, Tick, tick
 from weave.etl._state import StateCheckpointStore, StateDeadLetters, StateLease, StateRunRecorder
 from weave.etl._types import (
     Checkpoint,
@@ -39,7 +40,7 @@ from weave.etl.sources import FileSource, Pagination, PostgresSource, RestSource
 from weave.etl.targets import FileTarget, HttpBulkTarget, PostgresTarget, SqliteTarget
 
 __all__ = [
-    "BatchConfigError", "BatchJob", "Checkpoint", "CheckpointStore", "Counts", "CursorSpec", "DriftEvent",
+    "BatchConfigError", "BatchJob", "BatchScheduler", "FireLog", "MemoryFireLog", "StateFireLog", "Tick", "tick", "Checkpoint", "CheckpointStore", "Counts", "CursorSpec", "DriftEvent",
     "ExtractRequest", "FileSource", "FileTarget", "HttpBulkTarget", "JsonFileCheckpointStore", "Lease",
     "LeaseLostError", "LoadAck", "MemoryCheckpointStore", "MemoryLease", "MemoryRunRecorder", "OperatingWindows",
     "Page", "Pagination", "PeakHoursError", "PeakWindow", "PostgresSource", "PostgresTarget", "ReconciliationError",
