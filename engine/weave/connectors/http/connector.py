@@ -67,7 +67,9 @@ class HttpConnector:
         self.system = system
         self._backend = make_backend(transport, max_connections=int(system.options.get("max_connections", 100)))
         self._auth: Auth = build_auth(system.auth, backend=self._backend, base_url=system.base_url, timeout=system.timeout)
-        self._bucket = TokenBucket(system.rate_limit) if system.rate_limit else None
+        # burst of 1 by default: requests are paced evenly, so no one-second window ever sees more than the limit (+1)
+        burst = float(system.options.get("burst", 1))
+        self._bucket = TokenBucket(system.rate_limit, capacity=burst) if system.rate_limit else None
         self._templates: Any = None
 
     # -- plumbing -----------------------------------------------------------------------------
