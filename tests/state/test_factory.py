@@ -23,6 +23,9 @@ async def test_plain_path_and_sqlite_urls(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     async with await open_state("sqlite:///rel/state.db?synchronous=full&busy_timeout=2") as rel:
         assert rel.url == f"sqlite:///{tmp_path / 'rel' / 'state.db'}"
+        assert await rel._db.fetchone("PRAGMA synchronous") == (2,)  # type: ignore[attr-defined]  # FULL
+    async with await open_state(plain) as default:
+        assert await default._db.fetchone("PRAGMA synchronous") == (1,)  # type: ignore[attr-defined]  # NORMAL
     assert (tmp_path / "rel" / "state.db").exists()
 
 
@@ -86,6 +89,8 @@ def test_redact_dsn() -> None:
 async def test_postgres_pool_options_and_redacted_url(pg_dsn: str) -> None:
     async with await open_state(pg_dsn + "?pool_min=1&pool_max=3&application_name=weave-test") as store:
         assert store.backend == "postgresql" and store.url == pg_dsn + "?application_name=weave-test"
+        assert store._db._pool.max_size == 3  # type: ignore[attr-defined]
+        assert await store._db.fetchone("SELECT current_setting('application_name')") == ("weave-test",)  # type: ignore[attr-defined]
         assert await store.latest_revision_id() == 0
 
 
