@@ -15,11 +15,12 @@ from weave.patterns import Flow, Planned, compiler_for
 from weave.runtime.logs import JsonLogger
 from weave.runtime.metrics import Metrics
 from weave.runtime.server import RouteTable, RuntimeApp
-from weave.runtime.services import RuntimeServices
+from weave.runtime.services import DeliveryRecorder, RuntimeServices
 from weave.spec import load_sources
 
 REVISION_POLL_SECONDS = 1.0
 HEALTH_REFRESH_SECONDS = 2.0
+DELIVERY_FLUSH_SECONDS = 0.5
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Supervisor:
         self._watch: asyncio.Task[None] | None = None
         self._health: asyncio.Task[None] | None = None
         self._switch_lock = asyncio.Lock()
+        self.recorder = DeliveryRecorder(state)
+        self._flusher: asyncio.Task[None] | None = None
         self.app = RuntimeApp(metrics_body=self.metrics.render, metrics_type=self.metrics.content_type,
                               ready=lambda: self.started, status=self.status, admin_token=admin_token,
                               status_page=self._status_page, detail=self.integration_detail)
@@ -67,10 +70,17 @@ class Supervisor:
         self.started = True
         self._watch = asyncio.create_task(self._watch_revisions(), name="weave:watch-revisions")
         self._health = asyncio.create_task(self._refresh_health(), name="weave:health")
+        self._flusher = asyncio.create_task(self._flush_deliveries(), name="weave:deliveries")
+        from weave.ownership.evaluator import SloEvaluator  # weave.ownership: SLOs + alerts (hook 1/2)
+
+        self.slo = SloEvaluator(self)
+        self.slo.start()
 
     async def stop(self, timeout: float = 30.0) -> None:
         self.started = False
-        for task in (self._watch, self._health):
+        if getattr(self, "slo", None) is not None:  # weave.ownership: SLOs + alerts (hook 2/2)
+            await self.slo.stop()
+        for task in (self._watch, self._health, self._flusher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -78,6 +88,7 @@ class Supervisor:
         if self.current is not None:
             await self._drain(self.current, timeout)
             self.current = None
+        await self.recorder.flush()
 
     async def _watch_revisions(self) -> None:
         while True:
@@ -101,7 +112,7 @@ class Supervisor:
         project = load.project
         services = RuntimeServices(state=self.state, bus=self.bus, project=project, revision=revision.id,
                                    worker_id=self.worker_id, metrics=self.metrics, logger=self.logger,
-                                   assets=snapshot.get("assets", {}))
+                                   assets=snapshot.get("assets", {}), recorder=self.recorder)
         loaded = LoadedRevision(id=revision.id, services=services)
         for name, patterns in planned_patterns(revision.plan).items():
             integration = project.integrations.get(name)
@@ -138,6 +149,16 @@ class Supervisor:
         await asyncio.gather(*(flow.drain(timeout) for flow in loaded.flows), return_exceptions=True)
         if loaded.services is not None:
             await loaded.services.aclose()
+
+    async def _flush_deliveries(self) -> None:
+        while True:
+            await asyncio.sleep(DELIVERY_FLUSH_SECONDS)
+            try:
+                await self.recorder.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - counts are retried with the next flush
+                self.logger.log(None, "delivery stats flush failed", level="warning", error=str(exc))
 
     # --- health ----------------------------------------------------------------------------------
     async def _refresh_health(self) -> None:
