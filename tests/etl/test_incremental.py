@@ -78,3 +78,11 @@ async def test_initial_value_and_since_and_full_refresh(source_url: str, pg_dsn:
 def test_lag_with_insert_mode_is_refused(source_url: str, pg_dsn: str) -> None:
     with pytest.raises(BatchConfigError, match="duplicates"):
         job(source_url, pg_dsn, CursorSpec(field="updated_at", lag_s=60), mode="insert")
+
+
+async def test_one_job_object_runs_again_and_again(source_url: str, store: kit.ListStore, pg_dsn: str) -> None:
+    reused = job(source_url, pg_dsn, CursorSpec(field="updated_at", tie_breaker="id"))
+    assert (await reused.run()).counts.loaded == 250
+    store.upsert(kit.customer(5, seconds=5000, name="again"))
+    assert (await reused.run()).counts.loaded == 1  # a fresh connection, a fresh staging table
+    assert kit.pg_rows(pg_dsn, "SELECT name FROM customers WHERE id = 5") == [("again",)]

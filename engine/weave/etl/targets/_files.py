@@ -42,6 +42,7 @@ class FileTarget:
 
     async def open(self, job: str) -> Checkpoint | None:
         checkpoint = await self.checkpoints.load(job)
+        self._offset, self._header = 0, None
         if checkpoint and checkpoint.run_id:
             self._offset = int(checkpoint.extra.get("file_bytes", 0))
             self._header = checkpoint.extra.get("file_header")

@@ -64,6 +64,8 @@ class PostgresTarget:
         import psycopg
 
         self._conn = await psycopg.AsyncConnection.connect(self.dsn)
+        # per-connection state: a temp staging table dies with its connection; the table may have changed
+        self._columns, self._stage, self._reported = None, None, set()
         async with self._conn.transaction():
             await self._conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {CURSOR_TABLE} (job text PRIMARY KEY, state jsonb NOT NULL, "

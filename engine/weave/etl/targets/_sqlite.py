@@ -58,6 +58,7 @@ class SqliteTarget:
 
     def _open(self, job: str) -> Checkpoint | None:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._reported = set()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"CREATE TABLE IF NOT EXISTS {CURSOR_TABLE} (job TEXT PRIMARY KEY, state TEXT NOT NULL)")
         row = self._conn.execute(f"SELECT state FROM {CURSOR_TABLE} WHERE job = ?", [job]).fetchone()
