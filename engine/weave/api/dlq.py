@@ -53,6 +53,7 @@ async def replay(state_url: str, bus_url: str, *, ids: list[int] | None = None, 
             if not outcome.startswith("failed") and not await state.dlq_mark_replayed(entry.id):
                 outcome = "already-replayed"
             results.append(ReplayResult(entry.id, entry.integration, entry.target, outcome))
+        await services.recorder.flush()
         await services.aclose()
         return results
     finally:

@@ -92,7 +92,7 @@ class Sink:
             outcome = Outcome("dead_letter", 0, reason=f"not delivered within the {budget:g}s budget of a "
                               "synchronous call (target failing or circuit open)")
         latency_ms = (time.perf_counter() - started) * 1000
-        await services.state.record_delivery(name, outcome.delivered, latency_ms)
+        services.record_delivery(name, outcome.delivered, latency_ms)
         services.metrics().delivery(name, self.target, outcome.delivered, latency_ms / 1000)
         if outcome.delivered:
             if key is not None:

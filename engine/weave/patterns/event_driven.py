@@ -131,7 +131,7 @@ class EventDrivenFlow(Flow):
                         counts["rejected"] += 1
                         continue
                     latency = (time.perf_counter() - started) * 1000
-                    await services.state.record_delivery(self.name, True, latency)
+                    services.record_delivery(self.name, True, latency)
                     metrics.delivery(self.name, f"event:{self.publishes}", True, latency / 1000)
                     counts["published"] += 1
         finally:

@@ -15,7 +15,7 @@ from weave.errors import TransformError
 from weave.patterns._ingest import Ingest
 from weave.patterns._poll import PollLoop
 from weave.patterns._sink import Sink
-from weave.patterns._steps import Pipeline, build_pipeline
+from weave.patterns._steps import Pipeline, build_pipeline, compile_expression
 from weave.patterns.base import Flow, FlowServices, HttpRequest, HttpResponse, HttpRoute, Planned
 from weave.spec.model import Integration, Project
 
@@ -39,6 +39,8 @@ class HubAndSpokeFlow(Flow):
         elif not integration.targets:
             self.not_runnable = "needs a `target:`"
         self.queue = f"hub:{self.name}"
+        order = integration.raw.get("ordering_key")
+        self.order_expr = compile_expression(order) if order else None
         self.wake = asyncio.Event()
 
     def routes(self) -> list[HttpRoute]:
@@ -72,7 +74,8 @@ class HubAndSpokeFlow(Flow):
         return HttpResponse(202, {"integration": self.name, "accepted": counts["accepted"]})
 
     async def enqueue(self, records: list[dict[str, Any]]) -> dict[str, int]:
-        await self.services.state.enqueue_many(self.queue, records)
+        keys = [self._order_key(r) for r in records] if self.order_expr is not None else None
+        await self.services.state.enqueue_many(self.queue, records, keys=keys)
         self.services.metrics().message(self.name, "accepted", len(records))
         self.wake.set()
         return {"accepted": len(records)}
@@ -93,12 +96,28 @@ class HubAndSpokeFlow(Flow):
             pending = {item.id for item in items}
             beat = asyncio.create_task(self._heartbeat(pending))
             try:
+                # messages with the same ordering key go one after another; different keys in parallel
+                lanes: dict[Any, list[Any]] = {}
                 for item in items:
-                    await self.handle_item(item)
-                    pending.discard(item.id)
+                    lanes.setdefault(item.key if item.key is not None else ("id", item.id), []).append(item)
+                done: list[int] = []
+                await asyncio.gather(*(self._lane(lane, pending, done) for lane in lanes.values()))
+                if done:
+                    await state.ack(done, worker=self.services.worker_id)
             finally:
                 beat.cancel()
                 self.inflight -= 1
+
+    def _order_key(self, record: dict[str, Any]) -> str | None:
+        assert self.order_expr is not None
+        value = self.order_expr.search(record)
+        return None if value is None else str(value)
+
+    async def _lane(self, items: list[Any], pending: set[int], done: list[int]) -> None:
+        for item in items:
+            if await self.handle_item(item):
+                done.append(item.id)
+            pending.discard(item.id)
 
     async def _heartbeat(self, pending: set[int]) -> None:
         """Keep the claimed messages invisible to other workers while this one works through them."""
@@ -108,8 +127,8 @@ class HubAndSpokeFlow(Flow):
                 await self.services.state.extend_visibility(sorted(pending), self.services.worker_id,
                                                             VISIBILITY_TIMEOUT)
 
-    async def handle_item(self, item: Any) -> None:
-        state = self.services.state
+    async def handle_item(self, item: Any) -> bool:
+        """Deliver one queued message to its spokes; True when it can be acknowledged."""
         metrics = self.services.metrics()
         record = item.payload
         try:
@@ -117,8 +136,7 @@ class HubAndSpokeFlow(Flow):
         except TransformError as exc:
             await self.services.dead_letter(self.name, record, str(exc), item.attempts)
             metrics.message(self.name, "dead_letter")
-            await state.ack(item.id, worker=self.services.worker_id)
-            return
+            return True
         busy = False
         for message in canonical:
             for spoke in self.spokes:
@@ -126,10 +144,11 @@ class HubAndSpokeFlow(Flow):
                 busy = busy or result.status == "busy"
                 metrics.message(self.name, result.status)
         if busy:
-            await state.nack(item.id, delay=BUSY_RETRY_DELAY, error="a spoke delivery is in progress elsewhere",
-                             worker=self.services.worker_id)
-        else:
-            await state.ack(item.id, worker=self.services.worker_id)
+            await self.services.state.nack(item.id, delay=BUSY_RETRY_DELAY,
+                                           error="a spoke delivery is in progress elsewhere",
+                                           worker=self.services.worker_id)
+            return False
+        return True
 
     async def replay(self, payload: Any, target: str | None, key: str | None) -> str:
         sinks = [s for s in self.spokes if target is None or s.target == target]
