@@ -31,7 +31,7 @@ async def main(url: str, topic: str, out: str, stall_after: int, exclusive: bool
 
         lease = bus.idempotency("leases") if exclusive else None
         await Subscriber(sub, handler, dead_letter=dead_letter, batch_size=50, lanes=1, block_ms=200,
-                         exclusive=lease, lease_ttl_s=1.0).run()
+                         exclusive=lease, lease_ttl_s=2.0).run()
 
 
 if __name__ == "__main__":

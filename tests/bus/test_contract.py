@@ -158,14 +158,14 @@ async def test_stuck_messages_of_a_dead_consumer_are_reclaimed_by_another(bus: E
 
 
 async def test_extend_keeps_a_slow_message_from_being_reclaimed(bus: EventBus) -> None:
-    slow = await bus.subscribe(TOPIC, "g", "slow", visibility_timeout=0.5)
-    other = await bus.subscribe(TOPIC, "g", "other", visibility_timeout=0.5)
+    slow = await bus.subscribe(TOPIC, "g", "slow", visibility_timeout=1.0)
+    other = await bus.subscribe(TOPIC, "g", "other", visibility_timeout=1.0)
     await bus.publish(TOPIC, {"i": 1})
     (msg,) = await slow.fetch(1, 1000)
-    for _ in range(4):
-        await asyncio.sleep(0.2)
+    for _ in range(5):  # 1.5 s in all, longer than the visibility timeout
+        await asyncio.sleep(0.3)
         await slow.extend([msg.id])
-        assert await other.reclaim(min_idle_ms=500) == []
+        assert await other.reclaim(min_idle_ms=1000) == []
     assert await slow.ack([msg.id]) == 1
 
 

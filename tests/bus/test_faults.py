@@ -101,7 +101,7 @@ async def test_kill_9_of_an_exclusive_holder_hands_over_in_key_order(
     # the standby starts while the victim holds the lease: it must not consume anything yet
     sub = await bus.subscribe(TOPIC, "fulfillment", "standby", visibility_timeout=1.0)
     standby = Subscriber(sub, handler, dead_letter=Recorder(), block_ms=100, exclusive=bus.idempotency("leases"),
-                         lease_ttl_s=1.0)
+                         lease_ttl_s=2.0)
     task = asyncio.create_task(standby.run())
     await asyncio.sleep(0.5)  # proving a negative: half a lease lifetime of standing by
     assert order == [] and standby.lease is not None and not standby.lease.held
