@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 
 from weave.gateway import GatewayApp, GatewayConfig, MemoryKeyStore, create_key
+from weave.gateway.protocol import GatewayHttpProtocol
 from weave.sandbox.services import free_port
 
 from .upstream_app import app as upstream_asgi
@@ -20,10 +21,10 @@ from .upstream_app import app as upstream_asgi
 class ServerThread:
     """uvicorn serving `app` on 127.0.0.1:<free port> in a background thread with its own loop."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, http: Any = "httptools") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, http="httptools", loop="asyncio",
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, http=http, loop="asyncio",
                                 lifespan="on", access_log=False, log_level="warning")
         self.server = uvicorn.Server(config)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -71,7 +72,7 @@ class Gateway:
 
 def start_gateway(config: GatewayConfig, **kwargs: Any) -> tuple[GatewayApp, ServerThread]:
     app = GatewayApp(config, keys=kwargs.pop("keys", MemoryKeyStore()), **kwargs)
-    return app, ServerThread(app)
+    return app, ServerThread(app, http=GatewayHttpProtocol)  # the protocol `weave serve` uses
 
 
 def raw_request(port: int, data: bytes, timeout: float = 5.0) -> tuple[int, bytes]:

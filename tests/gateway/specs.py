@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from weave.gateway import GatewayConfig, gateway_config_from_specs
@@ -30,7 +31,8 @@ HIDE_COST = {"steps": [{"drop": ["cost_price", "lines[].cost_price"]}]}
 
 
 def integration(rs_jwks_file: str | None = None) -> dict[str, Any]:
-    return {
+    """A fresh copy each time: tests may mutate it."""
+    return copy.deepcopy({
         "kind": "integration", "name": "partner-quoting-api", "owner": "partner-eng", "source": "crm",
         "target": "partner-quoting", "pattern": "api-gateway",
         "gateway": {"token": {"secret": "${env:WEAVE_TOKEN_SECRET}", "ttl": "60s"}, "routes": [
@@ -57,7 +59,7 @@ def integration(rs_jwks_file: str | None = None) -> dict[str, Any]:
             {"method": "GET", "path": "/partner/v1/keyonly/{id}", "auth": ["api-key"],
              "upstream": {"system": "crm", "path": "/api/quotes/{id}"}, "response": HIDE_COST},
         ]},
-    }
+    })
 
 
 def consumers(rs_jwks_file: str | None = None) -> list[dict[str, Any]]:

@@ -216,3 +216,26 @@ def test_gateway_runs_on_a_redis_limiter_too(upstream: ServerThread, redis_url: 
         limited = gateway.new_key("limited")
         statuses = [c.get("/partner/v1/quotes/Q-00001", headers={"x-api-key": limited}).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
+
+
+def test_expect_continue_and_keep_alive_through_the_coalescing_protocol(gw: Gateway, key: str) -> None:
+    import socket
+
+    body = b'{"account_id": "ACC-1", "lines": [{"sku": "PRD-001", "qty": 1}]}'
+    with socket.create_connection(("127.0.0.1", gw.server.port), timeout=5) as sock:
+        sock.sendall((f"POST /partner/v1/quotes HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                      "Expect: 100-continue\r\n\r\n").encode())
+        interim = sock.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")  # sent without waiting for a body
+        sock.sendall(body)
+        response = b""
+        while b'"Q-99999"' not in response:
+            response += sock.recv(65536)
+        assert b"HTTP/1.1 201" in response and b"cost_price" not in response
+        for _ in range(3):  # the same connection keeps working
+            sock.sendall(f"GET /partner/v1/quotes/Q-00001 HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n\r\n".encode())
+            reply = b""
+            while not reply.endswith(b"}"):
+                reply += sock.recv(65536)
+            assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and reply.count(b"HTTP/1.1") == 1

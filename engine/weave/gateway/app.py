@@ -34,7 +34,7 @@ from weave.gateway.errors import (
 )
 from weave.gateway.keys import KeyStore, MemoryKeyStore
 from weave.gateway.oauth import issue_token
-from weave.gateway.observe import GatewayMetrics, log_access
+from weave.gateway.observe import GatewayMetrics, access_log, log_access
 from weave.gateway.openapi import MAX_QUERY_VALUE, build_openapi
 from weave.gateway.ratelimit import Bucket, Limiter, MemoryLimiter, RedisLimiter
 from weave.gateway.router import Router, Template
@@ -112,6 +112,7 @@ class GatewayApp:
         if limiter is None:
             limiter = RedisLimiter(config.redis_url) if config.redis_url else MemoryLimiter()
         self.limiter = limiter
+        self._local_check = limiter.check if isinstance(limiter, MemoryLimiter) else None
         self.metrics = metrics or GatewayMetrics()
         self.client = UpstreamClient(config.connect_timeout, config.pool_size)
         self.breakers: dict[str, CircuitBreaker] = {}
@@ -179,7 +180,7 @@ class GatewayApp:
         await self.limiter.close()
 
     async def _respond(self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"content-length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -187,7 +188,8 @@ class GatewayApp:
         started = time.perf_counter()
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        raw_path = raw_path.split(b"?", 1)[0]
+        if b"?" in raw_path:
+            raw_path = raw_path.split(b"?", 1)[0]
         header_list: list[tuple[bytes, bytes]] = scope["headers"]
         headers = dict(header_list)
         rid = headers.get(b"x-request-id")
@@ -200,11 +202,12 @@ class GatewayApp:
         try:
             if len(headers) != len(header_list):
                 self._refuse_duplicate_credentials(header_list)
-            special = await self._special(method, raw_path, headers, receive, send, out_headers)
-            if special:
-                status = special
-                route_id = raw_path.decode()
-                return
+            if raw_path in _SPECIAL_METHODS:
+                special = await self._special(method, raw_path, headers, receive, send, out_headers)
+                if special:
+                    status = special
+                    route_id = raw_path.decode()
+                    return
             if method == "OPTIONS" and b"access-control-request-method" in headers:
                 status = await self._preflight(raw_path, headers, send, out_headers)
                 return
@@ -225,7 +228,8 @@ class GatewayApp:
             if buckets is None:
                 buckets = prepared.buckets[identity.consumer] = self._buckets(prepared, identity)
             if buckets:
-                decision = await self.limiter.hit(buckets)
+                local = self._local_check
+                decision = local(buckets) if local is not None else await self.limiter.hit(buckets)
                 out_headers += decision.headers()
                 if not decision.allowed:
                     raise GatewayError(429, "rate_limited", "rate limit exceeded; retry later")
@@ -254,8 +258,9 @@ class GatewayApp:
             elapsed = time.perf_counter() - started
             consumer = identity.consumer if identity is not None else "-"
             self.metrics.observe(route_id, consumer, status, elapsed)
-            log_access(method, scope["path"], route_id, status, consumer,
-                       identity.auth_type if identity is not None else "-", elapsed, request_id.decode(), error)
+            if access_log.isEnabledFor(logging.INFO):
+                log_access(method, scope["path"], route_id, status, consumer,
+                           identity.auth_type if identity is not None else "-", elapsed, request_id.decode(), error)
 
     # -- pieces ---------------------------------------------------------------------------------
     @staticmethod

@@ -70,6 +70,10 @@ class MemoryLimiter:
         self._state: dict[str, list[float]] = {}
 
     async def hit(self, buckets: list[Bucket]) -> Decision:
+        return self.check(buckets)
+
+    def check(self, buckets: list[Bucket]) -> Decision:
+        """`hit` without the coroutine: the app calls this directly on its hot path."""
         now = self.clock()
         table = self._state
         states = []

@@ -28,7 +28,7 @@ def path_params(template: str) -> list[str]:
 
 def _decode_param(raw: bytes) -> str:
     try:
-        value = unquote_to_bytes(raw).decode("utf-8")
+        value = (unquote_to_bytes(raw) if b"%" in raw else raw).decode("utf-8")
     except UnicodeDecodeError:
         raise bad_request("a path parameter is not valid UTF-8", code="invalid_path") from None
     if len(value) > MAX_PARAM_LENGTH:
@@ -41,7 +41,7 @@ def _decode_param(raw: bytes) -> str:
 @dataclass(frozen=True)
 class _Compiled:
     route: Any
-    segments: tuple[tuple[bool, str], ...]  # (is_param, literal or param name)
+    segments: tuple[tuple[bool, str, bytes], ...]  # (is_param, param name, literal bytes)
 
 
 class Router:
@@ -56,7 +56,8 @@ class Router:
                 self.static[(route.method, route.path.encode())] = route
                 continue
             parts = route.path.strip("/").split("/")
-            segments = tuple((True, m.group(1)) if (m := _PARAM.fullmatch(p)) else (False, p) for p in parts)
+            segments = tuple((True, m.group(1), b"") if (m := _PARAM.fullmatch(p)) else (False, "", p.encode())
+                             for p in parts)
             self.dynamic.setdefault(len(segments), []).append(_Compiled(route, segments))
 
     def _candidates(self, raw_path: bytes) -> list[tuple[Any, dict[str, bytes]]]:
@@ -64,10 +65,10 @@ class Router:
         parts = raw_path.strip(b"/").split(b"/")
         for compiled in self.dynamic.get(len(parts), ()):
             params: dict[str, bytes] = {}
-            for (is_param, text), raw in zip(compiled.segments, parts, strict=True):
+            for (is_param, name, literal), raw in zip(compiled.segments, parts, strict=True):
                 if is_param:
-                    params[text] = raw
-                elif raw != text.encode():
+                    params[name] = raw
+                elif raw != literal:
                     break
             else:
                 found.append((compiled.route, params))
