@@ -31,6 +31,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("weave.cli.graph_cmd", "graph"),
     ("weave.cli.gateway_cmd", "gateway"),
     ("weave.cli.keys_cmd", "keys"),
+    ("weave.cli.usage_cmd", "usage"),
+    ("weave.cli.contract_cmd", "contract"),
+    ("weave.cli.check_cmd", "check"),
 ]
 
 

@@ -17,6 +17,7 @@ from weave.contracts.schemas import (
     accepts_literal,
     accepts_type,
     element,
+    enum,
     lookup,
     properties,
     required,
@@ -125,7 +126,9 @@ def _writes(contract: Contract, op: Operation, call: Call, root: Schema, soap: b
 def _write_type_mismatch(schema: Schema, use: FieldUse, soap: bool) -> str | None:
     if use.is_literal:
         if not accepts_literal(schema, use.literal):
-            expected = xsd_type(schema) or "/".join(sorted(types(schema))) or "?"
+            allowed = enum(schema)
+            expected = (f"one of {', '.join(map(str, allowed))}" if allowed is not None else
+                        xsd_type(schema) or "/".join(sorted(types(schema))) or "?")
             return f"the literal {use.literal!r} where the contract expects {expected}"
         return None
     if use.value_type and not soap and not accepts_type(schema, use.value_type):

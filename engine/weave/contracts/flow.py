@@ -69,10 +69,11 @@ class StepUse:
     line: int
     reads: tuple[str, ...]
     writes: tuple[str, ...]
+    removes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.label, "kind": self.kind, "file": self.file, "line": self.line,
-                "reads": list(self.reads), "writes": list(self.writes)}
+                "reads": list(self.reads), "writes": list(self.writes), "removes": list(self.removes)}
 
 
 @dataclass
@@ -141,6 +142,7 @@ class Simulator:
             kind, arg = next(iter(step.items()))
             where = Where(doc, (*path, i, kind), f"{label}[{i}] {kind}")
             before_reads, before_fields = len(flow.input_reads), dict(flow.shape.fields)
+            before_dropped = set(flow.shape.dropped)
             internal: list[str] = []
             handler = getattr(self, f"_{kind}", None)
             if kind == "use" and isinstance(arg, str):
@@ -150,8 +152,10 @@ class Simulator:
                 handler(flow, arg, where, internal)
             reads = [u.name for u in flow.input_reads[before_reads:]] + internal
             writes = [dotted(p) for p, u in flow.shape.fields.items() if before_fields.get(p) is not u]
+            removed = [dotted(p) for p in before_fields if p not in flow.shape.fields and kind != "map"
+                       and kind != "select" and kind != "split"] + sorted(flow.shape.dropped - before_dropped)
             flow.steps.append(StepUse(where.label, str(kind), doc.file, where.at()[1], tuple(dict.fromkeys(reads)),
-                                      tuple(writes)))
+                                      tuple(writes), tuple(dict.fromkeys(removed))))
 
     # --- helpers ----------------------------------------------------------------------------------
     def _ref(self, flow: Flow, path: FieldPath, where: Where, pos: tuple[str, int, int], internal: list[str],

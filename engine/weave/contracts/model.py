@@ -47,6 +47,7 @@ class Contract:
     operations: Mapping[str, Operation] = field(default_factory=dict, compare=False)
     schema: Schema | None = field(default=None, compare=False)  # jsonschema contracts: the document schema
     title: str | None = None
+    endpoint: str | None = None  # WSDL: the path of the service's soap:address
 
     def http(self, method: str, path: str) -> Operation | None:
         want = normalise_path(path)

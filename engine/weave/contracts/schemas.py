@@ -170,8 +170,8 @@ def accepts_type(schema: Schema, kind: str) -> bool:
     allowed = types(schema)
     if not allowed or kind in allowed:
         return True
-    if kind == "integer" and "number" in allowed:
-        return True
+    if kind in ("integer", "number") and allowed & {"integer", "number"}:
+        return True  # a computed number may well be whole: only definite mismatches are reported
     return xsd_type(schema) is not None and kind in ("string", "number", "integer", "boolean")
 
 

@@ -143,8 +143,11 @@ def load_wsdl(path: str, reader: Reader) -> Contract:
                                              read_only=name.startswith(("Get", "List", "Find", "Search")))
     except ContractError as exc:
         raise ContractError(str(exc), path, exc.line) from None
+    from urllib.parse import urlsplit
+
+    addresses = [a.attrs["location"] for a in root.iter("address") if a.attrs.get("location")]
     return Contract(file=path, format="wsdl", version=root.attrs.get("targetNamespace"), operations=operations,
-                    title=root.attrs.get("name"))
+                    title=root.attrs.get("name"), endpoint=urlsplit(addresses[0]).path or None if addresses else None)
 
 
 def _message_schema(op: Element, which: str, messages: dict[str, Element | None], types: _Types,

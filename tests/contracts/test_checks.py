@@ -1,0 +1,94 @@
+"""Contract checks in `weave validate`: every code with its file, line and column."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from weave.api.validate import validate
+from weave.cli.main import cli
+
+from .projects import CHECKS, write_project
+
+INTEGRATIONS = "specs/integrations.yaml"
+
+
+@pytest.fixture
+def checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, int, str]]:
+    write_project(tmp_path, CHECKS, envelope=True)
+    monkeypatch.chdir(tmp_path)
+    out = []
+    for d in validate(["specs"]).diagnostics:
+        if d.code.startswith("WV7"):
+            line_text = (tmp_path / d.file).read_text().splitlines()[d.line - 1]
+            out.append((d.code, d.file, d.line, d.column, line_text[d.column - 1:]))
+    return out
+
+
+def _find(found: list[tuple[str, str, int, int, str]], code: str, line: int) -> tuple[str, str, int, int, str]:
+    hits = [f for f in found if f[0] == code and f[2] == line]
+    assert len(hits) == 1, (code, line, found)
+    return hits[0]
+
+
+def test_wv701_unreadable_contract(checked: list) -> None:
+    code, file, line, col, text = _find(checked, "WV701", 19)
+    assert file == "specs/systems.yaml" and text.startswith("../contracts/missing.yaml")
+
+
+def test_wv702_unknown_path_method_and_soap_operation(checked: list) -> None:
+    assert _find(checked, "WV702", 15)[4].startswith("/entrys")      # bad-path
+    assert _find(checked, "WV702", 31)[4].startswith("/entries")     # bad-method: PUT
+    assert _find(checked, "WV702", 136)[4].startswith("PutItem}")    # soap operation
+    assert all(f[1] == INTEGRATIONS for f in checked if f[0] == "WV702")
+
+
+def test_wv703_field_not_allowed(checked: list) -> None:
+    assert _find(checked, "WV703", 44)[3:] == (43, 'colour: colour}"')          # closed JSON schema
+    assert _find(checked, "WV703", 131)[3:] == (52, "colour: colour}}\"")       # XSD sequence, via the envelope
+
+
+def test_wv704_required_never_written(checked: list) -> None:
+    assert _find(checked, "WV704", 63)[4].startswith("/entries")
+
+
+def test_wv705_unknown_response_field_and_records(checked: list) -> None:
+    assert _find(checked, "WV705", 78)[4].startswith('"totl > `0`"')
+    assert _find(checked, "WV705", 97)[4].startswith("items}")
+
+
+def test_wv706_type_mismatches(checked: list) -> None:
+    assert _find(checked, "WV706", 80)[4].startswith("to_number(customer)")  # object into to_number()
+    assert _find(checked, "WV706", 81)[4].startswith("sum(lines[].sku)")     # strings into sum()
+    literals = sorted(f[3] for f in checked if f[0] == "WV706" and f[2] == 115)
+    assert literals == [22, 36, 58]  # 'three' → integer, to_number(id) → string, 'GBP' not in the enum
+
+
+def test_exact_set_of_contract_findings(checked: list) -> None:
+    assert sorted((f[0], f[2]) for f in checked) == sorted([
+        ("WV701", 19), ("WV702", 15), ("WV702", 31), ("WV702", 136), ("WV703", 44), ("WV703", 131),
+        ("WV704", 63), ("WV705", 78), ("WV705", 97), ("WV706", 80), ("WV706", 81), ("WV706", 115),
+        ("WV706", 115), ("WV706", 115)])
+
+
+def test_example_ecosystem_is_clean_and_fast(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_root)
+    start = time.perf_counter()
+    result = validate(["specs"])
+    assert [d for d in result.diagnostics if d.code.startswith("WV7")] == []
+    assert time.perf_counter() - start < 10
+
+
+def test_validate_cli_json_carries_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, CHECKS, envelope=True)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "specs", "--format", "json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.output)
+    extra = next(d for d in payload["diagnostics"] if d["code"] == "WV703" and d["line"] == 44)
+    assert extra["data"] == {"integration": "extra-field", "system": "ledger", "operation": "POST /entries",
+                             "field": "colour"}
