@@ -117,6 +117,29 @@ async def test_kill_9_of_an_exclusive_holder_hands_over_in_key_order(
     assert standby.lease is not None and standby.lease.gained == 1
 
 
+async def test_kill_9_of_a_publisher_loses_nothing_it_was_told_was_published(bus: EventBus, bus_url: str) -> None:
+    sub = await bus.subscribe(TOPIC, "audit", "c", start="earliest")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, str(HERE / "_publisher.py"), bus_url, TOPIC],
+                            stdout=subprocess.PIPE, env=env)
+    confirmed: dict[int, str] = {}
+    try:
+        assert proc.stdout is not None
+        while len(confirmed) < 300:
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
+            i, message_id = line.split()
+            confirmed[int(i)] = message_id.decode()
+    finally:
+        _kill(proc)
+    stored: dict[int, str] = {}
+    while True:
+        got = await sub.fetch(500, block_ms=200)
+        if not got:
+            break
+        stored.update((m.payload["i"], m.id) for m in got)
+    assert {i: stored.get(i) for i in confirmed} == confirmed  # every acknowledged publish is on the bus
+
+
 async def test_redis_restart_mid_stream_publishers_retry_and_consumers_resume() -> None:
     with redis_server(appendonly=True) as server:
         publisher = await open_bus(server.url)
