@@ -210,6 +210,12 @@ async def raw_latency_round(url: str, rate: float, seconds: float, stream: str) 
     return latencies
 
 
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _peak_rss_mb() -> float | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -253,6 +259,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
         records.append({"name": "bus.redis_vs_raw", "value": round(ratio, 3), "unit": "ratio", "detail": {
             "messages": n, "rounds": rounds, "weave_msgs_per_s": [round(x) for x in weave_r],
             "raw_redis_py_msgs_per_s": [round(x) for x in raw_r], "goal": ">= 0.5",
+            "peer": "redis-py (sync) pipelined XADD x500, then XREADGROUP 500 + XACK, no transform",
+            "weave": "publish_many x500 concurrently with Subscriber (Lua batch publish/read), transform, ack",
+            "hiredis": _has("hiredis"),
         }})
 
         emb: list[float] = []
