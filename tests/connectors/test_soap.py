@@ -109,3 +109,22 @@ async def test_http_error_without_xml_uses_status_rules() -> None:
         await conn.write({"operation": "Ping"}, [{"id": 1}])
     assert info.value.status == 503
     await conn.aclose()
+
+
+async def test_soap_uses_system_auth_and_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    monkeypatch.setenv("ERP_PASSWORD", "erp-pass")
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="<Envelope><Body><UpsertCustomerResponse/></Body></Envelope>")
+
+    conn = erp("https://erp.test/ws", transport=httpx.MockTransport(handler),
+               auth={"type": "basic", "username": "weave", "password": "${env:ERP_PASSWORD}"})
+    await conn.write({"operation": "UpsertCustomer", "path": "/soap"}, [{"id": 1}])
+    await conn.aclose()
+    assert seen[0].headers["authorization"] == "Basic " + base64.b64encode(b"weave:erp-pass").decode()
+    assert seen[0].headers["soapaction"] == '"UpsertCustomer"'
+    assert str(seen[0].url) == "https://erp.test/ws/soap"
