@@ -68,6 +68,9 @@ _TABLE: list[CodeInfo] = [
     CodeInfo("WV707", "breaking-contract-change", "error", "A contract change breaks an integration that uses the changed part."),
     CodeInfo("WV708", "contract-change", "info", "A contract change that breaks no integration (non-breaking, or unused)."),
     CodeInfo("WV709", "contract-ref-unreadable", "warning", "--against-ref: the old contract could not be read from git."),
+    # --- WV85x: ownership in operation (weave.ownership) --------------------------------------
+    CodeInfo("WV851", "codeowners-stale", "warning", "The committed CODEOWNERS does not match the specs' owners; "
+             "run `weave codeowners`."),
     # --- WV9xx: apply/runtime ----------------------------------------------------------------
     CodeInfo("WV901", "not-runnable", "error", "An integration lacks the runtime blocks its pattern needs."),
     CodeInfo("WV902", "unknown-scope", "error", "`--only` names an integration that does not exist."),

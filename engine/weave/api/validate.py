@@ -8,6 +8,7 @@ from pathlib import Path
 
 from weave.api.contracts import validate_contracts
 from weave.diagnostics import Diagnostic, Severity, has_errors
+from weave.ownership.codeowners import check_codeowners
 from weave.plan.audit import audit_load
 from weave.spec import LoadResult, load_project
 
@@ -51,4 +52,4 @@ def _extra_checks(load: LoadResult) -> list[Diagnostic]:
 
 
 # Explicit list of validate-time checks from higher layers; each is `(LoadResult) -> list[Diagnostic]`.
-EXTRA_CHECKS: list = [audit_load, validate_contracts]
+EXTRA_CHECKS: list = [audit_load, validate_contracts, check_codeowners]
