@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -143,7 +144,15 @@ def test_access_log_names_the_consumer_never_the_credential(client: httpx.Client
     with caplog.at_level(logging.INFO, logger="weave.gateway.access"):
         client.get("/partner/v1/quotes/Q-00004?trace=1", headers={"x-api-key": key})
         client.get("/partner/v1/quotes/Q-00004", headers={"x-api-key": "wv_bad_key"})
-    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "weave.gateway.access"]
+
+        def access_records() -> list[dict[str, object]]:
+            return [json.loads(r.getMessage()) for r in caplog.records if r.name == "weave.gateway.access"]
+
+        deadline = time.monotonic() + 5  # the server logs right after it has answered: poll for the lines
+        while len([r for r in access_records() if r["path"] == "/partner/v1/quotes/Q-00004"]) < 2:
+            assert time.monotonic() < deadline, "access log lines did not arrive"
+            time.sleep(0.01)
+    records = access_records()
     ok = next(r for r in records if r["status"] == 200)
     assert ok["consumer"] == "partner-acme" and ok["auth"] == "api-key"
     assert ok["route"] == "GET /partner/v1/quotes/{id}" and ok["path"] == "/partner/v1/quotes/Q-00004"
