@@ -381,3 +381,18 @@ async def test_echoed_credentials_are_redacted_from_errors(env: None) -> None:
         await conn.write({"path": "/o"}, [{"id": 1}])
     assert "tok-static" not in str(info.value) and "Bearer ***" in str(info.value)
     await conn.aclose()
+
+
+async def test_duplicate_status_counts_as_already_delivered() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers["idempotency-key"] == "k1":
+            return httpx.Response(409, json={"error": "exists"})
+        return httpx.Response(201, json={"id": 2})
+
+    conn = make(handler)
+    result = await conn.write({"path": "/o", "duplicate_status": [409]}, [{"id": 1}, {"id": 2}], idempotency_keys=["k1", "k2"])
+    assert (result.written, result.skipped) == (1, 1)
+    with pytest.raises(TerminalError) as info:  # without the option a 409 stays a terminal error
+        await conn.write({"path": "/o"}, [{"id": 1}], idempotency_keys=["k1"])
+    assert info.value.status == 409
+    await conn.aclose()

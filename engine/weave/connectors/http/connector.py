@@ -3,13 +3,15 @@
     op (read):  {method: GET, path: /api/orders, params: {...}, headers: {...},
                  pagination: {type: page|offset|cursor|link, ...}, records: data, max_pages: 10000}
     op (write): {method: POST, path: /orders/{id}, headers: {...}, batch: false | true | 100,
-                 body_key: items, idempotency_header: Idempotency-Key, concurrency: 1}
+                 body_key: items, idempotency_header: Idempotency-Key, concurrency: 1, duplicate_status: [409]}
 
 `params`/`headers` values may be Jinja templates over `state` (the resume state handed to `read`).
 `path` placeholders `{field}` in a write are filled from the record, URL-quoted.
 A write sends one request per record (or per chunk when `batch:` is set) and returns only when all
 succeeded; a failure raises TransientError/TerminalError. With idempotency keys the whole write is
-safe to retry: each request carries its key in the `Idempotency-Key` header.
+safe to retry: each request carries its key in the `Idempotency-Key` header. Statuses listed in
+`duplicate_status` (e.g. 409 from a target that refuses a second create) count as already delivered
+(`WriteResult.skipped`), not as errors.
 """
 
 from __future__ import annotations
@@ -197,11 +199,20 @@ class HttpConnector:
                 key = idempotency_keys[i] if idempotency_keys else None
                 requests.append((self._url(self._path_for(path, record)), _dumps(record), key))
 
+        duplicate_statuses = frozenset(int(x) for x in op.get("duplicate_status", ()))
+        duplicates: list[str] = []
+
         async def send(url: str, body: bytes, key: str | None) -> Any:
             hdrs = dict(headers)
             if key is not None and key_header:
                 hdrs[str(key_header)] = key
-            resp = await self.request(method, url, headers=hdrs, content=body)
+            try:
+                resp = await self.request(method, url, headers=hdrs, content=body)
+            except TerminalError as exc:
+                if exc.status is not None and exc.status in duplicate_statuses:
+                    duplicates.append(url)  # the target already holds it: delivered before
+                    return {"duplicate": True, "status": exc.status}
+                raise
             try:
                 return orjson.loads(resp.body) if resp.body.strip() else None
             except orjson.JSONDecodeError:
@@ -225,7 +236,9 @@ class HttpConnector:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
-        return WriteResult(written=len(records), responses=tuple(responses), detail={"requests": len(requests)})
+        skipped = len(duplicates) if not batch else 0
+        return WriteResult(written=len(records) - skipped, skipped=skipped, responses=tuple(responses),
+                           detail={"requests": len(requests), "duplicate_requests": len(duplicates)})
 
     # -- probe ----------------------------------------------------------------------------------
     async def probe(self) -> ProbeResult:

@@ -64,6 +64,9 @@ DEFS: dict[str, Any] = {
             "idempotency_header": {"type": ["string", "null"],
                                    "description": "Header carrying the idempotency key (default Idempotency-Key; "
                                                   "null to send none)."},
+            "duplicate_status": {"type": "array", "items": {"type": "integer", "minimum": 400, "maximum": 499},
+                                 "description": "Write: answers meaning the record is already there (e.g. 409); "
+                                                "counted as delivered before, not as errors."},
             "concurrency": {"type": "integer", "minimum": 1, "maximum": 256,
                             "description": "Write: requests in flight at once for one batch (default 1, in order)."},
         },
