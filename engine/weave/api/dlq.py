@@ -31,6 +31,7 @@ async def replay(state_url: str, bus_url: str, *, ids: list[int] | None = None, 
             raise ValueError("nothing is deployed: apply a revision before replaying")
         loaded, services = supervisor.build(revision)
         flows: dict[str, Any] = {}
+        flow: Any
         for flow in loaded.flows:
             if flow.name not in flows:
                 await flow.prepare(services)

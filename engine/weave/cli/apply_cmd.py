@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -176,8 +177,8 @@ def force_unlock(state_url: str | None, bus_url: str | None, config: str | None)
 
     settings = settings_from(state_url, bus_url, config)
 
-    async def main(state: object) -> object:
-        return await state.force_unlock(LOCK_NAME)  # type: ignore[attr-defined]
+    async def main(state: Any) -> Any:
+        return await state.force_unlock(LOCK_NAME)
 
     removed = run(with_state(settings.state_url, main))
     stdout.print(f"removed lock held by {removed.holder}" if removed else "no lock was held")

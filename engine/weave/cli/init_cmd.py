@@ -85,15 +85,15 @@ def init(directory: Path, force: bool) -> None:
     Example:
       weave init acme-integrations && cd acme-integrations && weave validate specs/
     """
-    files = dict(FILES)
-    for filename, content in build_schemas().items():
-        files[f"schema/{filename}"] = json.dumps(content, indent=2) + "\n"
+    files: dict[str, str] = dict(FILES)
+    for filename, schema in build_schemas().items():
+        files[f"schema/{filename}"] = json.dumps(schema, indent=2) + "\n"
     existing = [name for name in files if (directory / name).exists()]
     if existing and not force:
         stdout.print(f"[red]refusing to overwrite: {', '.join(existing)}[/red] (use --force)")
         sys.exit(1)
-    for name, content in files.items():
+    for name, text in files.items():
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
+        path.write_text(text)
     stdout.print(f"[green]created {len(files)} files in {directory}[/green]\nnext: weave validate {directory}/specs")

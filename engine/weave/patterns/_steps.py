@@ -35,8 +35,8 @@ def library_for(project: Project, assets: dict[str, str]) -> Library:
         return cached
     problems: list[Problem] = []
     transforms = {}
-    for spec in project.transforms.values():
-        item = _transform(spec.doc, spec.raw, problems)
+    for tspec in project.transforms.values():
+        item = _transform(tspec.doc, tspec.raw, problems)
         if item is not None:
             transforms[item.name] = item
     tables = {}

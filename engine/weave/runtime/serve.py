@@ -36,16 +36,16 @@ class Server:
         self._bus: Any = None
 
     async def open(self) -> Supervisor:
+        """Connect the state store and bus and build the supervisor; flows start in `serve_forever`."""
         self._state = await open_state(self.state_url)
         self._bus = await open_bus(self.bus_url)
         self.supervisor = Supervisor(state=self._state, bus=self._bus, worker_id=self.worker_id,
                                      admin_token=self.admin_token, logger=self.logger)
         self.logger.worker = self.supervisor.worker_id
-        await self.supervisor.start()
         config = uvicorn.Config(self.supervisor.app, host=self.host, port=self.port, log_level="warning",
                                 lifespan="off", access_log=False, http="httptools", loop="asyncio")
         self.uvicorn = uvicorn.Server(config)
-        self.uvicorn.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.uvicorn.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         return self.supervisor
 
     async def serve_forever(self, stop: asyncio.Event | None = None) -> None:
@@ -62,6 +62,15 @@ class Server:
         if server_task.done():
             await server_task  # raises the bind error
         self.logger.log(None, "listening", host=self.host, port=self.port)
+        # /healthz answers from here on; /readyz is 503 (and flow routes answer 503 + Retry-After)
+        # until the deployed revision's flows have started.
+        assert self.supervisor is not None
+        try:
+            await self.supervisor.start()
+        except BaseException:
+            await self.close(server_task)
+            raise
+        self.logger.log(None, "ready", revision=self.supervisor.current.id if self.supervisor.current else 0)
         if self.on_ready is not None:
             await self.on_ready(self)
         stop_task = asyncio.create_task(stop.wait())

@@ -222,7 +222,7 @@ def check_expressions(project: Project, ctx: CheckContext) -> list[Diagnostic]:
 
 
 def check_transforms(project: Project, ctx: CheckContext) -> list[Diagnostic]:
-    out = []
+    out: list[Diagnostic] = []
     if not project.transforms and not project.settings.get("transforms_loaded"):
         return out
     for spec in [*project.integrations.values(), *project.transforms.values()]:

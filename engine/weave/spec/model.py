@@ -220,7 +220,7 @@ class Project:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def table_for(self, kind: str) -> dict[str, Any]:
-        return {
+        tables: dict[str, dict[str, Any]] = {
             "system": self.systems,
             "integration": self.integrations,
             "event": self.events,
@@ -228,7 +228,8 @@ class Project:
             "consumer": self.consumers,
             "transform": self.transforms,
             "table": self.tables,
-        }[kind]
+        }
+        return tables[kind]
 
     def all_specs(self) -> list[Spec]:
         out: list[Spec] = []

@@ -102,6 +102,7 @@ class _Builder:
             return self._mapping(node, doc, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, doc, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, line, col)
 
     def _mapping(self, node: yaml.MappingNode, doc: Document, path: Path_, depth: int) -> dict[str, Any]:
