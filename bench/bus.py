@@ -247,7 +247,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
     n = 20_000 if quick else 100_000
     rounds = 2 if quick else 4
-    rate, seconds = (500.0, 2.0) if quick else (1000.0, 10.0)
+    rate, seconds = (500.0, 2.0) if quick else (1000.0, 5.0)
     records: list[dict[str, Any]] = []
     with redis_server() as server, tempfile.TemporaryDirectory(prefix="weave-bench-bus-") as tmp:
         weave_r: list[float] = []

@@ -140,7 +140,7 @@ async def test_kill_9_of_a_publisher_loses_nothing_it_was_told_was_published(bus
     assert {i: stored.get(i) for i in confirmed} == confirmed  # every acknowledged publish is on the bus
 
 
-async def test_redis_restart_mid_stream_publishers_retry_and_consumers_resume() -> None:
+async def test_redis_killed_and_restarted_mid_stream_publishers_retry_consumers_resume() -> None:
     with redis_server(appendonly=True) as server:
         publisher = await open_bus(server.url)
         consumer = await open_bus(server.url)
@@ -153,25 +153,30 @@ async def test_redis_restart_mid_stream_publishers_retry_and_consumers_resume() 
 
             worker = Subscriber(sub, handler, dead_letter=Recorder(), block_ms=100)
             task = asyncio.create_task(worker.run())
-            restarted = asyncio.Event()
+            published: list[int] = []
+            enough = asyncio.Event()
 
-            async def publish_all() -> None:
-                for i in range(400):
-                    await publisher.publish(TOPIC, {"i": i})
-                    if i == 150:
-                        asyncio.get_running_loop().call_soon(restarted.set)
+            async def publish_until_enough() -> None:
+                i = 0
+                while not enough.is_set():
+                    await publisher.publish(TOPIC, {"i": i})  # retries through the restart
+                    published.append(i)
+                    i += 1
                     await asyncio.sleep(0.002)
 
-            pub_task = asyncio.create_task(publish_all())
-            await restarted.wait()
+            pub_task = asyncio.create_task(publish_until_enough())
             await until(lambda: len(got) > 100, what="consumption before the restart")
-            await asyncio.to_thread(server.restart, True)
-            await asyncio.wait_for(pub_task, 60)
-            await until(lambda: len(got) == 400, timeout=30, what="consumers resumed after the restart")
+            # the harsh variant: SIGKILL, then start again on the same AOF (appendfsync always)
+            await asyncio.to_thread(lambda: (server.stop(kill=True), server.start(appendonly=True)))
+            mark = len(published)
+            await until(lambda: len(published) > mark + 100, timeout=30, what="publishing after the restart")
+            enough.set()
+            await asyncio.wait_for(pub_task, 30)
+            await until(lambda: got == set(published), timeout=30, what="consumers resumed after the restart")
             await until(lambda: _settled(consumer, "g"), timeout=30, what="acks after the restart")
             worker.stop()
             await task
-            assert publisher.reconnects + consumer.reconnects > 0
+            assert publisher.reconnects > 0 and consumer.reconnects > 0
         finally:
             await publisher.close()
             await consumer.close()
