@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +37,7 @@ Since = str | float | int | datetime
 Record = tuple[str, str | None, bytes, bytes | None]
 
 _MAX_COALESCE = 1000
+log = logging.getLogger("weave.bus")
 
 
 def since_value(since: Since) -> tuple[float | None, str | None]:
@@ -300,6 +302,8 @@ class Subscription(abc.ABC):
         """Give messages back: they are redelivered (to any consumer of the group) after `delay_ms`."""
         if not ids:
             return
+        if error:
+            log.info("%s/%s nacked %d message(s) (%s): %s", self.topic, self.group, len(ids), ids[0], error)
         await self._nack(ids, max(0, delay_ms))
         self._next_reclaim = min(self._next_reclaim, time.monotonic() + delay_ms / 1000)
 
