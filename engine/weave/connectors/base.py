@@ -32,7 +32,7 @@ class SystemConfig:
     base_url: str = ""
     auth: Mapping[str, Any] = field(default_factory=dict)
     rate_limit: float | None = None  # requests per second
-    timeout: float = 30.0
+    timeout: float = 10.0
     base_dir: str | None = None  # where relative paths (SOAP envelopes, files) resolve from
     options: Mapping[str, Any] = field(default_factory=dict)  # style-specific extras
 
@@ -48,7 +48,7 @@ class SystemConfig:
             per_second = float(rate["requests"]) / (seconds or 1.0)
         elif isinstance(rate, int | float) and not isinstance(rate, bool):
             per_second = float(rate)
-        timeout = api.pop("timeout", raw.get("timeout", "30s"))
+        timeout = api.pop("timeout", raw.get("timeout", "10s"))
         return cls(
             name=name,
             style=str(api.pop("style", "rest")),

@@ -79,6 +79,8 @@ class HttpConnector:
         if path.startswith(("http://", "https://")):
             return path
         base = str(resolve(self.system.base_url)).rstrip("/")
+        if path.startswith("?"):
+            return base + path  # a query on the base URL itself, e.g. `?wsdl`
         return f"{base}/{path.lstrip('/')}" if path else base
 
     def _render(self, value: Any, variables: Mapping[str, Any]) -> Any:
@@ -253,7 +255,7 @@ class HttpConnector:
         except WeaveError as exc:
             status = getattr(exc, "status", None)
             latency = (time.perf_counter() - start) * 1000
-            auth_ok = None if status is None else status not in (401, 403)
+            auth_ok = False if status in (401, 403) else None  # a 404 or 5xx says nothing about credentials
             ok = status is not None and status < 500 and status not in (401, 403, 408, 429)
             return ProbeResult(self.system.name, ok, latency, status, auth_ok, str(exc)[:300])
         latency = (time.perf_counter() - start) * 1000
