@@ -110,6 +110,11 @@ def _missing_secrets(raw: Any) -> list[str]:
     return missing
 
 
+def _api(system: System) -> dict[str, Any]:
+    api = system.raw.get("api")
+    return dict(api) if isinstance(api, Mapping) else {}
+
+
 def _contract(system: System) -> Any:
     from weave.contracts.loader import load_contract
     from weave.contracts.model import ContractError
@@ -126,7 +131,7 @@ def _contract(system: System) -> Any:
 
 def _probe_plan(system: System, contract: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(extra connector options, a SOAP read-only operation to call instead of probe())."""
-    api = system.raw.get("api") if isinstance(system.raw.get("api"), Mapping) else {}
+    api = _api(system)
     if api.get("probe") or contract is None:
         return None, None
     if contract.format == "openapi":
@@ -150,7 +155,7 @@ async def _check_system(project: Project, name: str) -> SystemCheck:
     spec = project.systems.get(name)
     if spec is None:
         return SystemCheck(name, "?", False, None, "not-checked", message="not declared by any spec")
-    api = spec.raw.get("api") if isinstance(spec.raw.get("api"), Mapping) else {}
+    api = _api(spec)
     path, contract = _contract(spec)
     base = SystemCheck(name, spec.style, True, None, "not-checked", contract=path,
                        contract_version=getattr(contract, "version", None),

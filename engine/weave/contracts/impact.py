@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from weave.contracts.diff import Change
@@ -30,7 +31,7 @@ class Affected:
     file: str
     line: int
     column: int
-    contacts: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    contacts: Mapping[str, Any] = dc_field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"integration": self.integration, "owner": self.owner, "contacts": dict(self.contacts),

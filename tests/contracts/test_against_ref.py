@@ -1,0 +1,88 @@
+"""The breaking-change scenario end to end through the CLI: the ERP renames a field and removes an
+operation; `weave validate --against-ref HEAD` names exactly the example integrations that break, with
+their owners, at the spec positions responsible."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GIT = ["git", "-c", "user.name=weave-test", "-c", "user.email=test@weave.invalid", "-c", "commit.gpgsign=false"]
+
+
+def _weave(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "weave", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=env, check=False)
+
+
+@pytest.fixture
+def ecosystem(tmp_path: Path, repo_root: Path) -> Path:
+    for name in ("specs", "transforms", "contracts"):
+        shutil.copytree(repo_root / name, tmp_path / name)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "example ecosystem"], cwd=tmp_path, check=True)
+    return tmp_path
+
+
+def _line_of(path: Path, needle: str) -> tuple[int, int]:
+    for number, text in enumerate(path.read_text().splitlines(), 1):
+        if needle in text:
+            return number, text.index(needle) + 1
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def _erp_changes(root: Path) -> None:
+    """ERP release 2: CrmId is renamed CrmReference, CreateOrder is withdrawn."""
+    wsdl = root / "contracts" / "erp.wsdl"
+    lines = wsdl.read_text().replace('name="CrmId"', 'name="CrmReference"').splitlines(keepends=True)
+    wsdl.write_text("".join(line for line in lines if '<wsdl:operation name="CreateOrder">' not in line))
+
+
+def test_erp_rename_and_removed_operation(ecosystem: Path) -> None:
+    clean = _weave("validate", "specs", "--against-ref", "HEAD", "--format", "json", cwd=ecosystem)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert not [d for d in json.loads(clean.stdout)["diagnostics"] if d["code"] in ("WV707", "WV708")]
+
+    _erp_changes(ecosystem)
+    result = _weave("validate", "specs", "--against-ref", "HEAD", "--format", "json", cwd=ecosystem)
+    assert result.returncode == 1, result.stdout + result.stderr
+    diagnostics = json.loads(result.stdout)["diagnostics"]
+    broken = {(d["data"]["integration"], d["data"]["owner"], d["data"]["change"]["kind"], d["data"]["field"],
+               d["file"], d["line"], d["column"]) for d in diagnostics if d["code"] == "WV707"}
+    create_order = _line_of(ecosystem / "specs/integrations/event-driven.yaml", "CreateOrder")
+    crm_id = _line_of(ecosystem / "transforms/acme/accounts.yaml", "{CrmId: account_id")
+    assert broken == {
+        ("order-to-erp", "finance-it", "operation-removed", "", "specs/integrations/event-driven.yaml",
+         *create_order),
+        ("customer-master-sync", "sales-ops", "field-removed", "Customer.CrmId", "transforms/acme/accounts.yaml",
+         crm_id[0], crm_id[1] + 1),
+    }
+    # the other ERP integrations use neither part: the rename elsewhere in the contract is listed, not blamed
+    infos = [d for d in diagnostics if d["code"] == "WV708"]
+    assert {d["file"] for d in infos} == {"contracts/erp.wsdl"}
+    assert any("non-breaking change: field 'Customer.CrmReference' added to UpsertCustomer" in d["message"]
+               for d in infos)
+    assert any("used by no integration: field 'Customer.CrmId' removed from CreateCustomer" in d["message"]
+               for d in infos)
+    # the current contract no longer has CreateOrder: the offline check says so too
+    assert any(d["code"] == "WV702" and d["data"]["integration"] == "order-to-erp" for d in diagnostics)
+
+    text = _weave("validate", "specs", "--against-ref", "HEAD", cwd=ecosystem)
+    assert text.returncode == 1
+    assert "breaks order-to-erp (owner finance-it): operation CreateOrder removed" in text.stdout
+    assert ("breaks customer-master-sync (owner sales-ops): field 'Customer.CrmId' removed from UpsertCustomer "
+            "request (probably renamed to 'CrmReference')") in text.stdout
+
+
+def test_unknown_ref_is_a_warning_not_a_crash(ecosystem: Path) -> None:
+    result = _weave("validate", "specs", "--against-ref", "no-such-branch", "--format", "json", cwd=ecosystem)
+    codes = [d["code"] for d in json.loads(result.stdout)["diagnostics"]]
+    assert codes.count("WV709") == 2 and result.returncode == 0  # one per system with a contract
