@@ -92,8 +92,13 @@ async def test_redis_unreachable_is_a_transient_bus_error() -> None:
     from weave.errors import TransientError
     from weave.sandbox.services import free_port
 
-    with pytest.raises(TransientError, match="no connection"):
-        await open_bus(f"redis://127.0.0.1:{free_port()}/0", reconnect_timeout=0.3)
+    url = f"redis://:topsecret@127.0.0.1:{free_port()}/0"
+    with pytest.raises(TransientError, match="no connection") as info:
+        await open_bus(url, reconnect_timeout=0.3)
+    assert "topsecret" not in str(info.value)
+    from weave.bus._redis import RedisBus
+
+    assert "topsecret" not in repr(RedisBus(url)) and ":***@" in repr(RedisBus(url))
 
 
 def test_importing_the_bus_does_not_import_redis() -> None:

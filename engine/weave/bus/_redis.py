@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -45,12 +46,19 @@ from weave.bus._types import (
 )
 
 T = TypeVar("T")
+# replies of a Redis that is starting, failing over or resharding: worth waiting for
+_TRANSIENT_REPLIES = ("LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN")
 _MAX_BLOCK_MS = 2000  # below the client's socket timeout
 _LAG_SCAN_LIMIT = 1_000_000
 _PUBLISH_SHA = hashlib.sha1(PUBLISH.encode()).hexdigest()
 _READ_SHA = hashlib.sha1(READ.encode()).hexdigest()
 _CLAIM_SHA = hashlib.sha1(CLAIM.encode()).hexdigest()
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+def _without_password(url: str) -> str:
+    """redis://user:secret@host -> redis://user:***@host (URLs may carry a resolved password)."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 class RedisBus(EventBus):
@@ -73,6 +81,9 @@ class RedisBus(EventBus):
         self.reconnects = 0
         self._redis: aioredis.Redis | None = None
         self._last_trim: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"RedisBus({_without_password(self.url)!r})"
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -105,7 +116,9 @@ class RedisBus(EventBus):
         while True:
             try:
                 return await op(self.redis)
-            except (RedisConnectionError, RedisTimeoutError, ConnectionError) as exc:
+            except (RedisConnectionError, RedisTimeoutError, ConnectionError, ResponseError) as exc:
+                if isinstance(exc, ResponseError) and not str(exc).startswith(_TRANSIENT_REPLIES):
+                    raise
                 if time.monotonic() + delay > deadline:
                     raise BusUnavailable(
                         f"Redis bus: {what} failed, no connection for {self.reconnect_timeout:.0f}s: {exc}"
