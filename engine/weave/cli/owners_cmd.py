@@ -9,7 +9,14 @@ import click
 from rich.table import Table
 
 from weave.cli._state import run, state_options
-from weave.cli.common import emit_json, format_option, paths_argument, print_diagnostics, resolve_paths, stdout
+from weave.cli.common import (
+    emit_json,
+    format_option,
+    paths_argument,
+    print_diagnostics,
+    resolve_paths,
+    stdout,
+)
 
 _STYLE = {"ok": "green", "degraded": "yellow", "failing": "bold red", "idle": "dim", "not deployed": "dim"}
 _CONTACT_KEYS = ("email", "chat_webhook", "webhook", "pagerduty_routing_key", "oncall", "handle", "timezone")
