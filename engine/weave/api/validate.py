@@ -43,6 +43,12 @@ def validate(paths: Iterable[str | Path], *, strict_owners: bool | None = None) 
     return ValidateResult(load=load, diagnostics=diagnostics)
 
 
+def _check_steps(load: LoadResult) -> list[Diagnostic]:
+    from weave.transforms.checks import check_project_steps
+
+    return check_project_steps(load.project)
+
+
 def _extra_checks(load: LoadResult) -> list[Diagnostic]:
     """Checks that live above the spec layer (planner audit, contracts), run on a loadable project."""
     out: list[Diagnostic] = []
@@ -52,4 +58,4 @@ def _extra_checks(load: LoadResult) -> list[Diagnostic]:
 
 
 # Explicit list of validate-time checks from higher layers; each is `(LoadResult) -> list[Diagnostic]`.
-EXTRA_CHECKS: list = [audit_load, validate_contracts, check_codeowners]
+EXTRA_CHECKS: list = [_check_steps, audit_load, validate_contracts, check_codeowners]

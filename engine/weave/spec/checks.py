@@ -189,9 +189,6 @@ def _schema_typed_secret(spec: Spec, path: tuple[str | int, ...]) -> bool:
     return False
 
 
-_JMES_STEP_KEYS = ("map", "select", "filter", "split")
-
-
 def _expressions(spec: Integration) -> Iterator[tuple[tuple[str | int, ...], str]]:
     raw = spec.raw
     for name in JMESPATH_FIELDS:
@@ -200,11 +197,6 @@ def _expressions(spec: Integration) -> Iterator[tuple[tuple[str | int, ...], str
     for i, entry in enumerate(raw.get("deliver") or []):
         if isinstance(entry, dict) and isinstance(entry.get("when"), str):
             yield ("deliver", i, "when"), entry["when"]
-    for i, step in enumerate(raw.get("steps") or []):
-        if isinstance(step, dict):
-            for key in _JMES_STEP_KEYS:
-                if isinstance(step.get(key), str):
-                    yield ("steps", i, key), step[key]
 
 
 def check_expressions(project: Project, ctx: CheckContext) -> list[Diagnostic]:
@@ -221,21 +213,6 @@ def check_expressions(project: Project, ctx: CheckContext) -> list[Diagnostic]:
     return out
 
 
-def check_transforms(project: Project, ctx: CheckContext) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    if not project.transforms and not project.settings.get("transforms_loaded"):
-        return out
-    for spec in [*project.integrations.values(), *project.transforms.values()]:
-        for path, value in _walk(spec.raw.get("steps") or [], ("steps",)):
-            if path and path[-1] == "use" and isinstance(value, str) and value not in project.transforms:
-                loc = spec.pos(*path)
-                suggestion = _close(value, list(project.transforms))
-                out.append(make("WV307", f"unknown transform '{value}'", loc.file, loc.line, loc.column,
-                                hint=f"did you mean '{suggestion}'?" if suggestion else
-                                "define it with `kind: transform` under transforms/"))
-    return out
-
-
 Check = Callable[[Project, CheckContext], list[Diagnostic]]
 CHECKS: tuple[Check, ...] = (
     check_duplicates,
@@ -244,8 +221,9 @@ CHECKS: tuple[Check, ...] = (
     check_overrides,
     check_secrets,
     check_expressions,
-    check_transforms,
 )
+# Steps (`steps:`, `deliver[].steps`, transforms) are compiled by weave.transforms.checks.check_project_steps,
+# which `weave validate` runs: it knows weave's own functions and reports WV307/WV312/WV601 with positions.
 
 
 def run_checks(project: Project, ctx: CheckContext) -> list[Diagnostic]:

@@ -10,6 +10,7 @@ arity are found here, offline, instead of on the first record.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,16 @@ def check_project_steps(project: Any, library: Library | None = None) -> list[Di
                 return loc.file, loc.line
 
             for err in check_steps(steps, file=spec.doc.file, positions=position, library=library, schemas=schemas):
-                loc = spec.pos(*path, err.index or 0)
-                out.append(make(err.code, f"{spec.kind} {spec.name!r} step {(err.index or 0) + 1}: {err.reason}",
-                                loc.file, loc.line, loc.column, hint=_HINTS.get(err.code)))
+                index = err.index or 0
+                loc = spec.pos(*path, index)
+                hint = _HINTS.get(err.code)
+                step = steps[index] if index < len(steps) else None
+                if err.code == "WV307" and isinstance(step, dict) and isinstance(step.get("use"), str):
+                    loc = spec.pos(*path, index, "use")
+                    close = difflib.get_close_matches(step["use"], list(library.transforms), n=1, cutoff=0.6)
+                    hint = f"did you mean '{close[0]}'?" if close else hint
+                out.append(make(err.code, f"{spec.kind} {spec.name!r} step {index + 1}: {err.reason}",
+                                loc.file, loc.line, loc.column, hint=hint))
         if spec.kind == "transform" and not spec.raw.get("fixtures"):
             loc = spec.loc
             out.append(make("WV603", f"transform {spec.name!r} has no fixtures", loc.file, loc.line, loc.column,
