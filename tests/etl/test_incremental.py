@@ -23,7 +23,7 @@ async def test_incremental_runs_load_only_changes_with_a_tie_breaker(source_url:
     recorder = MemoryRunRecorder()
     first = await job(source_url, pg_dsn, cursor, recorder).run()
     assert first.status == "succeeded"
-    assert first.counts.as_dict() == {"extracted": 250, "transformed": 250, "loaded": 250, "rejected": 0, "skipped": 0}
+    assert first.counts.as_dict() == {"extracted": 250, "transformed": 250, "loaded": 250, "rejected": 0, "skipped": 0, "load_rejected": 0}
     assert first.cursor == [kit.iso(kit.BASE + timedelta(seconds=250)), 250]
     assert kit.pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM customers") == [(250, 250)]
     assert kit.pg_rows(pg_dsn, "SELECT state->'cursor' FROM _weave_cursors WHERE job = 'crm-customers'") == [

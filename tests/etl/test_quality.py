@@ -85,7 +85,7 @@ async def test_rejected_records_go_to_the_dead_letter_hook_with_reasons(source_u
     assert {d.reason for d in dead} == {"email domain not allowed"}
     assert {d.step for d in dead} == {"check-email"}
     assert sorted(d.record["id"] for d in dead) == list(range(10, 251, 10))
-    assert result.counts.as_dict() == {"extracted": 250, "transformed": 216, "loaded": 216, "rejected": 25, "skipped": 10}
+    assert result.counts.as_dict() == {"extracted": 250, "transformed": 216, "loaded": 216, "rejected": 25, "skipped": 10, "load_rejected": 0}
     assert recorder.runs == [result]
     assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(216,)]
     assert kit.pg_rows(pg_dsn, "SELECT name FROM customers WHERE id = 2") == [("CUSTOMER 2",)]
@@ -107,3 +107,23 @@ async def test_a_count_mismatch_with_the_source_fails_loudly(store: kit.ListStor
         fixed = await BatchJob("recon", kit.rest_source(url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
                                chunk_size=100).run(full_refresh=True)
     assert fixed.counts.loaded == 250 and fixed.status == "succeeded"
+
+
+async def test_rows_the_database_refuses_are_isolated_and_dead_lettered(source_url: str, store: Any, pg_dsn: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text NOT NULL, "
+                     "country char(2), updated_at timestamptz)")
+    store.upsert(kit.customer(13, email=None))  # NOT NULL violation
+    store.upsert(kit.customer(77, country="DEU"))  # too long for char(2)
+    store.upsert(kit.customer(140, updated_at="not a time"))  # not a timestamp
+    dead: list[Rejected] = []
+    result = await BatchJob("refused", kit.rest_source(source_url), PostgresTarget(pg_dsn, "customers", primary_key=("id",)),
+                            chunk_size=100, on_reject=dead.extend).run()
+    assert sorted(d.record["id"] for d in dead) == [13, 77, 140]
+    assert all(d.step == "load" and d.reason.startswith("target refused the row") for d in dead)
+    assert result.counts.loaded == 247 and result.counts.rejected == 3 and result.counts.load_rejected == 3
+    assert kit.pg_rows(pg_dsn, "SELECT count(*) FROM customers") == [(247,)]
+    kept = kit.pg_rows(pg_dsn, "SELECT (record->>'id')::int, reason FROM _weave_rejects ORDER BY 1")
+    assert [k[0] for k in kept] == [13, 77, 140] and "null value" in kept[0][1]

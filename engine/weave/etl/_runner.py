@@ -59,6 +59,10 @@ async def _call(hook: Callable[..., Any] | None, *args: Any) -> None:
         await result
 
 
+def _refused(n: int) -> Counts:
+    return Counts(loaded=-n, rejected=n, load_rejected=n)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -199,17 +203,21 @@ class BatchJob:
                 await task
 
     async def _settle(self, write: asyncio.Task[LoadAck], cp: Checkpoint, sent: int, drift: list[DriftEvent],
-                      total: int | None) -> None:
+                      total: int | None) -> LoadAck:
         """Wait for one chunk's write and check what the target acknowledged."""
         ack = await write
-        if ack.rows != sent:
+        if ack.rows + len(ack.rejected) != sent:
             raise ReconciliationError(
-                f"chunk {cp.chunks}: target acknowledged {ack.rows} of {sent} rows", cp.counts
+                f"chunk {cp.chunks}: target acknowledged {ack.rows} (+{len(ack.rejected)} refused) of {sent} rows",
+                cp.counts,
             )
+        if ack.rejected:  # already committed in the target's reject table with the chunk
+            await _call(self.on_reject, list(ack.rejected))
         for event in ack.drift:
             drift.append(event)
             await _call(self.on_drift, event)
         await _call(self.on_chunk, cp.counts.extracted, total)
+        return ack
 
     async def _run(
         self, started: datetime, force: bool, full_refresh: bool, since: Any, lost: asyncio.Event,
@@ -250,16 +258,18 @@ class BatchJob:
                     head = replace(head, position=position, pending=pending, counts=counts, chunks=chunk_no,
                                    extra=extra)
                     if inflight is not None:  # one write at a time, in order: the previous one settles first
-                        await self._settle(inflight[0], inflight[1], inflight[2], drift, total)
-                        cp, inflight = inflight[1], None
+                        ack = await self._settle(inflight[0], inflight[1], inflight[2], drift, total)
+                        cp, inflight = ack.checkpoint or inflight[1], None
+                        if ack.rejected:  # rows the target refused: moved from loaded to rejected
+                            head = replace(head, counts=head.counts.plus(_refused(len(ack.rejected))))
                     if res.rejected:
                         await _call(self.on_reject, res.rejected)
                     if lost.is_set():
                         raise LeaseLostError(f"job {self.name} lost its lease; stopped before chunk {chunk_no}")
                     inflight = (asyncio.create_task(self.target.write(res.rows, head)), head, len(res.rows))
                 if inflight is not None:
-                    await self._settle(inflight[0], inflight[1], inflight[2], drift, total)
-                    cp, inflight = inflight[1], None
+                    ack = await self._settle(inflight[0], inflight[1], inflight[2], drift, total)
+                    cp, inflight = ack.checkpoint or inflight[1], None
             self._reconcile(cp.counts, total if self.verify_total else None)
             final_cursor = cp.pending if cp.pending is not None else cp.cursor
             if self.cursor is not None and cp.cursor and cp.pending:
@@ -295,9 +305,10 @@ class BatchJob:
 
     @staticmethod
     def _reconcile(counts: Counts, announced: int | None) -> None:
-        if counts.loaded != counts.transformed:
+        if counts.loaded + counts.load_rejected != counts.transformed:
             raise ReconciliationError(
-                f"loaded {counts.loaded} rows but transformed {counts.transformed}", counts
+                f"loaded {counts.loaded} (+{counts.load_rejected} refused) rows but transformed {counts.transformed}",
+                counts,
             )
         if announced is not None and counts.extracted != announced:
             raise ReconciliationError(

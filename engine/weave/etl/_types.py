@@ -48,6 +48,7 @@ class Counts:
     loaded: int = 0
     rejected: int = 0
     skipped: int = 0
+    load_rejected: int = 0  # of `rejected`: rows the target refused (kept in its reject table)
 
     def plus(self, other: Counts) -> Counts:
         return Counts(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
@@ -105,10 +106,15 @@ class DriftEvent:
 
 @dataclass(frozen=True)
 class LoadAck:
-    """What the target confirms for one chunk: rows durably written (and the checkpoint committed)."""
+    """What the target confirms for one chunk: rows durably written (and the checkpoint committed).
+
+    A target that isolates bad rows returns them in `rejected` and the checkpoint it actually committed
+    (counts moved from loaded to rejected) in `checkpoint`."""
 
     rows: int
     drift: tuple[DriftEvent, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    checkpoint: Checkpoint | None = None
 
 
 @dataclass(frozen=True)

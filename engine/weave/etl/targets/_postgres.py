@@ -8,17 +8,18 @@ from the first chunk's values. New source columns follow the drift policy (evolv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from weave.etl._errors import ReconciliationError
-from weave.etl._types import Checkpoint, DriftEvent, LoadAck, Record
+from weave.etl._types import Checkpoint, Counts, DriftEvent, LoadAck, Record, Rejected
 from weave.etl.targets._schema import PG_TYPES, check_policy, columns_of, infer_type, plan_columns
 
 CURSOR_TABLE = "_weave_cursors"
+REJECT_TABLE = "_weave_rejects"
 
 
 def qi(name: str) -> str:
@@ -149,7 +150,7 @@ class PostgresTarget:
         self._stage = (name, key)
         return name
 
-    async def _merge(self, table: str, cols: list[str], data: list[tuple[Any, ...]]) -> int:
+    async def _merge(self, table: str, cols: list[str], data: list[tuple[Any, ...]], fresh_stage: bool = False) -> int:
         pk_idx = [cols.index(c) for c in self.primary_key]
         if len(pk_idx) == 1:
             i = pk_idx[0]
@@ -157,6 +158,8 @@ class PostgresTarget:
         else:
             unique = list({tuple(t[i] for i in pk_idx): t for t in data}.values())
         stage = await self._staging(cols)
+        if fresh_stage:  # several merges in one transaction (bad-row isolation): start from an empty stage
+            await self._conn.execute(f"DELETE FROM {qi(stage)}")
         copied = await self._copy(stage, cols, unique)
         if copied != len(unique):
             raise ReconciliationError(f"COPY into staging wrote {copied} of {len(unique)} rows")
@@ -181,8 +184,49 @@ class PostgresTarget:
             [checkpoint.job, orjson.dumps(checkpoint.to_json()).decode()],
         )
 
-    async def write(self, rows: list[Record], checkpoint: Checkpoint) -> LoadAck:
+    async def _load(self, cols: list[str], data: list[tuple[Any, ...]], fresh_stage: bool = False) -> int:
+        if self.mode == "insert" or not self.primary_key:
+            return await self._copy(self._write_table, cols, data)
+        return await self._merge(self._write_table, cols, data, fresh_stage)
+
+    async def _isolate(self, cols: list[str], data: list[tuple[Any, ...]]) -> tuple[int, list[tuple[int, str]]]:
+        """Load `data` in savepoints, halving a failing batch down to single rows: (rows loaded, [(index, error)])."""
+        import psycopg.errors as pe
+
+        loaded, bad = 0, []
+
+        async def attempt(lo: int, hi: int) -> None:
+            nonlocal loaded
+            try:
+                async with self._conn.transaction():  # a savepoint inside the chunk's transaction
+                    await self._load(cols, data[lo:hi], fresh_stage=True)
+                loaded += hi - lo
+            except (pe.DataError, pe.IntegrityError) as exc:
+                if hi - lo == 1:
+                    bad.append((lo, str(exc).splitlines()[0]))
+                    return
+                mid = (lo + hi) // 2
+                await attempt(lo, mid)
+                await attempt(mid, hi)
+
+        await attempt(0, len(data))
+        return loaded, bad
+
+    async def _keep_rejects(self, checkpoint: Checkpoint, rejected: list[Rejected]) -> None:
+        await self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {REJECT_TABLE} (id bigserial PRIMARY KEY, job text NOT NULL, run text, "
+            "chunk int, record jsonb NOT NULL, reason text NOT NULL, at timestamptz NOT NULL DEFAULT now())"
+        )
+        async with self._conn.cursor() as cur:
+            await cur.executemany(
+                f"INSERT INTO {REJECT_TABLE} (job, run, chunk, record, reason) VALUES (%s, %s, %s, %s, %s)",
+                [(checkpoint.job, checkpoint.run_id, r.chunk, orjson.dumps(r.record, default=str).decode(), r.reason)
+                 for r in rejected],
+            )
+
+    async def _write(self, rows: list[Record], checkpoint: Checkpoint, isolate: bool) -> LoadAck:
         events: list[DriftEvent] = []
+        rejected: list[Rejected] = []
         async with self._conn.transaction():
             written = 0
             if rows:
@@ -197,14 +241,36 @@ class PostgresTarget:
                 missing_pk = [c for c in self.primary_key if c not in load_cols]
                 if missing_pk:
                     raise ReconciliationError(f"rows lack primary key column(s) {missing_pk}")
-                if self.mode == "insert" or not self.primary_key:
-                    written = await self._copy(self._write_table, load_cols, data)
+                if isolate:
+                    if self.mode != "insert" and self.primary_key:
+                        await self._staging(load_cols)  # outside the savepoints, so a rollback keeps it
+                    written, bad = await self._isolate(load_cols, data)
+                    rejected = [Rejected(rows[i], f"target refused the row: {err}", "load", checkpoint.chunks)
+                                for i, err in bad]
+                    if rejected:
+                        await self._keep_rejects(checkpoint, rejected)
+                        n = len(rejected)
+                        checkpoint = replace(checkpoint, counts=checkpoint.counts.plus(
+                            Counts(loaded=-n, rejected=n, load_rejected=n)))
                 else:
-                    written = await self._merge(self._write_table, load_cols, data)
-                if written != len(rows):
+                    written = await self._load(load_cols, data)
+                if written + len(rejected) != len(rows):
                     raise ReconciliationError(f"{self.table} acknowledged {written} of {len(rows)} rows")
             await self._save(checkpoint)
-        return LoadAck(written, tuple(events))
+        return LoadAck(written, tuple(events), tuple(rejected), checkpoint if rejected else None)
+
+    async def write(self, rows: list[Record], checkpoint: Checkpoint) -> LoadAck:
+        """One transaction: rows + checkpoint. If the database refuses a row (bad value, constraint), the chunk is
+        redone isolating the bad rows: they go to `_weave_rejects` (same transaction) and back as `rejected`."""
+        import psycopg.errors as pe
+
+        try:
+            return await self._write(rows, checkpoint, isolate=False)
+        except (pe.DataError, pe.IntegrityError):
+            if not rows:
+                raise
+            self._columns, self._stage = None, None  # the rollback undid any ALTER TABLE / CREATE TEMP TABLE
+            return await self._write(rows, checkpoint, isolate=True)
 
     async def finish(self, checkpoint: Checkpoint) -> None:
         async with self._conn.transaction():
