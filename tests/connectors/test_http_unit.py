@@ -396,3 +396,26 @@ async def test_duplicate_status_counts_as_already_delivered() -> None:
         await conn.write({"path": "/o"}, [{"id": 1}], idempotency_keys=["k1"])
     assert info.value.status == 409
     await conn.aclose()
+
+
+async def test_read_with_templated_json_body_and_cursor() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        import json
+
+        payload = json.loads(request.content)
+        seen.append(payload)
+        after = payload["variables"].get("after")
+        if after is None:
+            return httpx.Response(200, json={"data": {"orders": {"nodes": [{"id": 1}], "next": "c1"}}})
+        return httpx.Response(200, json={"data": {"orders": {"nodes": [{"id": 2}], "next": None}}})
+
+    op = {"method": "POST", "path": "/graphql", "records": "data.orders.nodes",
+          "body": {"query": "query($since: String) { orders(since: $since) { nodes { id } } }",
+                   "variables": {"since": "{{ state.since }}"}},
+          "pagination": {"type": "cursor", "next": "data.orders.next", "in": "body", "cursor_param": "variables.after"}}
+    pages = await collect(make(handler), op, state={"since": "2024-06-01"})
+    assert [r["id"] for p in pages for r in p.records] == [1, 2]
+    assert seen[0]["variables"] == {"since": "2024-06-01", "after": None}
+    assert seen[1]["variables"] == {"since": "2024-06-01", "after": "c1"}

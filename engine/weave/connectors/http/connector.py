@@ -1,11 +1,11 @@
 """HTTP/REST connector: auth, pagination, the system's rate limit, timeouts, error translation.
 
-    op (read):  {method: GET, path: /api/orders, params: {...}, headers: {...},
+    op (read):  {method: GET, path: /api/orders, params: {...}, headers: {...}, body: {...},
                  pagination: {type: page|offset|cursor|link, ...}, records: data, max_pages: 10000}
     op (write): {method: POST, path: /orders/{id}, headers: {...}, batch: false | true | 100,
                  body_key: items, idempotency_header: Idempotency-Key, concurrency: 1, duplicate_status: [409]}
 
-`params`/`headers` values may be Jinja templates over `state` (the resume state handed to `read`).
+`params`/`headers`/`body` string values may be Jinja templates over `state` (the resume state handed to `read`).
 `path` placeholders `{field}` in a write are filled from the record, URL-quoted.
 A write sends one request per record (or per chunk when `batch:` is set) and returns only when all
 succeeded; a failure raises TransientError/TerminalError. With idempotency keys the whole write is
@@ -62,6 +62,15 @@ def _extract_records(body: Any, expr: Any, what: str) -> list[Any]:
     return found
 
 
+def _set_path(tree: Any, path: list[str], value: Any) -> Any:
+    """A copy of a JSON tree with `value` at the dotted `path` (intermediate objects created)."""
+    if not path:
+        return value
+    out = dict(tree) if isinstance(tree, dict) else {}
+    out[path[0]] = _set_path(out.get(path[0]), path[1:], value)
+    return out
+
+
 class HttpConnector:
     style = "rest"
 
@@ -91,6 +100,13 @@ class HttpConnector:
                 self._templates = TemplateEngine()
             return self._templates.from_string(value).render(variables)
         return value
+
+    def _render_tree(self, value: Any, variables: Mapping[str, Any]) -> Any:
+        if isinstance(value, dict):
+            return {k: self._render_tree(v, variables) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._render_tree(v, variables) for v in value]
+        return self._render(value, variables)
 
     async def request(
         self,
@@ -144,6 +160,10 @@ class HttpConnector:
         variables = {"state": state or {}}
         base_params = {k: self._render(v, variables) for k, v in (op.get("params") or {}).items()}
         headers = {k: str(self._render(v, variables)) for k, v in (op.get("headers") or {}).items()}
+        body_template = None
+        if op.get("body") is not None:  # e.g. a search or GraphQL query sent with POST
+            body_template = self._render_tree(op["body"], variables)
+            headers.setdefault("Content-Type", "application/json")
         what = f"{self.system.name}: {method} {path}"
         number = 0
         while True:
@@ -151,7 +171,14 @@ class HttpConnector:
             url_override, page_params = paginator.request(page_state)
             url = url_override or self._url(path)
             params = {} if url_override else {**base_params, **page_params}
-            resp = await self.request(method, url, headers=headers, params=params)
+            content = None
+            if body_template is not None:
+                request_body = body_template
+                placed = paginator.body_cursor(page_state)
+                if placed is not None:
+                    request_body = _set_path(body_template, placed[0], placed[1])
+                content = _dumps(request_body)
+            resp = await self.request(method, url, headers=headers, params=params, content=content)
             body = self._json(resp, what)
             records = _extract_records(body, records_expr, what)
             nxt = paginator.advance(page_state, body, records, resp.headers, resp.url)

@@ -38,6 +38,10 @@ class Paginator:
     ) -> dict[str, Any] | None:
         return None
 
+    def body_cursor(self, state: Mapping[str, Any]) -> tuple[list[str], Any] | None:
+        """(dotted path inside the JSON request body, value) when the cursor travels in the body."""
+        return None
+
 
 class NoPagination(Paginator):
     pass
@@ -97,21 +101,29 @@ class OffsetPagination(Paginator):
 
 class CursorPagination(Paginator):
     """`{type: cursor, cursor_param: cursor, next: meta.next}`; `next` is a JMESPath over the body.
-    A next value that is a URL (absolute or starting with `/`) is followed as-is."""
+    A next value that is a URL (absolute or starting with `/`) is followed as-is. With `in: body` the
+    cursor is set at the dotted `cursor_param` inside the JSON request body (GraphQL: `variables.after`;
+    null on the first page)."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
         if not config.get("next"):
             raise TerminalError("cursor pagination needs `next:` (a JMESPath to the next cursor, e.g. meta.next)")
         self.cursor_param = str(config.get("cursor_param", "cursor"))
+        self.in_body = config.get("in", "query") == "body"
         self.next = _compile(str(config["next"]), "next")
 
     def request(self, state: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
         if state.get("url"):
             return str(state["url"]), {}
-        if state.get("cursor") is not None:
+        if state.get("cursor") is not None and not self.in_body:
             return None, {self.cursor_param: state["cursor"]}
         return None, {}
+
+    def body_cursor(self, state: Mapping[str, Any]) -> tuple[list[str], Any] | None:
+        if not self.in_body:
+            return None
+        return self.cursor_param.split("."), state.get("cursor")
 
     def advance(self, state, body, records, headers, url):  # type: ignore[no-untyped-def]
         nxt = self.next.search(body)

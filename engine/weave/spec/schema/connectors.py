@@ -37,7 +37,9 @@ DEFS: dict[str, Any] = {
             "limit_param": {"type": "string", "description": "offset: query parameter (default limit)."},
             "limit": {"type": "integer", "minimum": 1, "description": "offset: records per request (default 100)."},
             "total": {**ref("jmespath"), "description": "offset: where the body gives the total record count."},
-            "cursor_param": {"type": "string", "description": "cursor: query parameter of the cursor (default cursor)."},
+            "cursor_param": {"type": "string", "description": "cursor: query parameter of the cursor (default cursor); "
+                                                             "with `in: body`, a dotted path in the JSON body."},
+            "in": {"enum": ["query", "body"], "description": "cursor: where the cursor travels (default query)."},
             "next": {**ref("jmespath"), "description": "cursor: where the body gives the next cursor (or next URL); "
                                                        "null or empty ends the read."},
         },
@@ -54,6 +56,9 @@ DEFS: dict[str, Any] = {
             "params": {**_TEMPLATED_MAP, "description": "Query parameters; string values may be Jinja templates over "
                                                         "`state` (the read's resume state)."},
             "headers": {**_TEMPLATED_MAP, "description": "Extra request headers (no secrets: use the system's auth)."},
+            "body": {"type": ["object", "array"],
+                     "description": "Read: a JSON body to send (e.g. a search or a GraphQL query with POST); string "
+                                    "values may be Jinja templates over `state`. Writes send the records."},
             "pagination": ref("pagination"),
             "records": {**ref("jmespath"), "description": "Where the records are in the response body (default: the "
                                                          "body if it is a list, else data/items/results/records)."},
