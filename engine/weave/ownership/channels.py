@@ -31,7 +31,8 @@ class ChannelError(Exception):
 
 
 class Channel(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     async def send(self, note: Notification, client: httpx.AsyncClient) -> None: ...
 

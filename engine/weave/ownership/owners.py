@@ -62,9 +62,9 @@ def owners_view(project: Project, health: Mapping[str, str] | None = None,
                 alerts: Mapping[str, tuple[str, ...]] | None = None, *, revision: int = 0) -> OwnersReport:
     """`health`: integration -> health for the deployed revision (None: nothing deployed)."""
     names = set(project.owners)
-    for spec in (*project.integrations.values(), *project.systems.values(), *project.events.values()):
-        if spec.owner:
-            names.add(spec.owner)
+    for item in (*project.integrations.values(), *project.systems.values(), *project.events.values()):
+        if item.owner:
+            names.add(item.owner)
     views = []
     for name in sorted(names):
         spec = project.owners.get(name)

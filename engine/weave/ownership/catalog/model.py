@@ -135,7 +135,8 @@ def build_catalog(project: Project, plan: Plan) -> Catalog:
     for name in sorted(project.integrations):
         spec = project.integrations[name]
         item = plan.get(name)
-        raw_trigger = spec.raw.get("trigger") if isinstance(spec.raw.get("trigger"), dict) else {}
+        trigger_block = spec.raw.get("trigger")
+        raw_trigger: dict[str, Any] = trigger_block if isinstance(trigger_block, dict) else {}
         kind = next((k for k in TRIGGER_KINDS if k in raw_trigger), None)
         catalog.integrations[name] = IntegrationEntry(
             name=name, spec=spec, plan=item,

@@ -188,11 +188,13 @@ def event_page(catalog: Catalog, name: str) -> str:
     return page(name, body)
 
 
+def _patterns(entry: IntegrationEntry) -> tuple[str, ...]:
+    return entry.plan.patterns if entry.plan is not None else ()
+
+
 def owner_page(catalog: Catalog, name: str) -> str:
-    owned = [(link("integrations", i.name), " ".join(f'<span class="pill">{e(p)}</span>' for p in
-                                                       (catalog.integrations[i.name].plan.patterns
-                                                        if catalog.integrations[i.name].plan else ())))
-             for i in sorted(catalog.project.integrations.values(), key=lambda i: i.name) if i.owner == name]
+    owned = [(link("integrations", n), " ".join(f'<span class="pill">{e(p)}</span>' for p in _patterns(entry)))
+             for n, entry in catalog.integrations.items() if entry.spec.owner == name]
     systems = [link("systems", s.name) for s in sorted(catalog.project.systems.values(), key=lambda s: s.name)
                if s.owner == name]
     events = [link("events", ev.name) for ev in sorted(catalog.project.events.values(), key=lambda v: v.name)
