@@ -71,6 +71,17 @@ _TABLE: list[CodeInfo] = [
     # --- WV85x: ownership in operation (weave.ownership) --------------------------------------
     CodeInfo("WV851", "codeowners-stale", "warning", "The committed CODEOWNERS does not match the specs' owners; "
              "run `weave codeowners`."),
+    # --- WV86x: events (catalog versioning, weave.spec.event_versions) ------------------------
+    CodeInfo("WV860", "event-property-removed", "error", "A property was removed from an existing event version; "
+             "publish the change as a new version."),
+    CodeInfo("WV861", "event-property-now-required", "error", "An existing event version now requires a property "
+             "it did not require; publish the change as a new version."),
+    CodeInfo("WV862", "event-type-changed", "error", "A property of an existing event version changed to a type "
+             "that does not accept every old value; publish the change as a new version."),
+    CodeInfo("WV863", "event-enum-narrowed", "error", "An enum of an existing event version lost values (or a "
+             "value became restricted to an enum); publish the change as a new version."),
+    CodeInfo("WV864", "event-baseline-unreadable", "warning", "The event versioning check could not read its "
+             "baseline (the last applied revision or the git ref)."),
     # --- WV9xx: apply/runtime ----------------------------------------------------------------
     CodeInfo("WV901", "not-runnable", "error", "An integration lacks the runtime blocks its pattern needs."),
     CodeInfo("WV902", "unknown-scope", "error", "`--only` names an integration that does not exist."),

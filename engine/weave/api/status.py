@@ -8,13 +8,19 @@ from weave.runtime.status import STATUS_FORMAT, integration_rows
 from weave.state import open_state
 
 
-async def status(state_url: str) -> dict[str, Any]:
+async def status(state_url: str, bus_url: str | None = None) -> dict[str, Any]:
+    """`bus_url` (default: the SQLite state file) adds subscriber lag, pending and oldest pending age."""
+    from weave.api.config import sqlite_path
+    from weave.api.events import subscriber_status
+
     state = await open_state(state_url)
     try:
         revision = await state.current_revision()
         if revision is None:
             return {"format": STATUS_FORMAT, "revision": 0, "integrations": []}
-        rows = await integration_rows(state, revision.plan or {})
+        bus = bus_url or (state_url if sqlite_path(state_url) is not None else None)
+        extra = await subscriber_status(bus, (revision.specs or {}).get("documents", [])) if bus else {}
+        rows = await integration_rows(state, revision.plan or {}, extra)
         latest_runs = {r.integration: r for r in reversed(await state.runs(limit=500))}
         for row in rows:
             run = latest_runs.get(row["name"])

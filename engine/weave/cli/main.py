@@ -38,6 +38,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("weave.cli.usage_cmd", "usage"),
     ("weave.cli.contract_cmd", "contract"),
     ("weave.cli.check_cmd", "check"),
+    ("weave.cli.events_cmd", "events"),
 ]
 
 

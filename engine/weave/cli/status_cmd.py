@@ -40,7 +40,7 @@ def status(state_url: str | None, bus_url: str | None, config: str | None, fmt: 
     from weave.api.status import status as api_status
 
     settings = settings_from(state_url, bus_url, config)
-    result = run(api_status(settings.state_url))
+    result = run(api_status(settings.state_url, settings.bus_url))
     rows = result["integrations"]
     if fmt == "json":
         emit_json(result)

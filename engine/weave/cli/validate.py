@@ -21,8 +21,11 @@ from weave.report import render_diagnostics
 @click.option("--against-ref", "against_ref", default=None, metavar="REF",
               help="Also compare every system contract with its version at git revision REF (read with "
                    "`git show`, offline) and report the integrations each breaking change affects.")
+@click.option("--events-against-ref", "events_ref", default=None, metavar="REF",
+              help="Check event versioning against the event specs at git revision REF (default: against the "
+                   "last applied revision when a local SQLite state file exists).")
 def validate(paths: tuple[str, ...], fmt: str, strict_owners: bool | None, warnings_as_errors: bool,
-             against_ref: str | None) -> None:
+             against_ref: str | None, events_ref: str | None = None) -> None:
     """Validate specs offline: YAML, schemas, references, owners, secrets, and the portfolio audit.
 
     Never touches the network; `weave check --live` is the separate connectivity check.
@@ -42,6 +45,9 @@ def validate(paths: tuple[str, ...], fmt: str, strict_owners: bool | None, warni
         from weave.api.contracts import with_ref_check
 
         result = with_ref_check(result, against_ref)
+    from weave.cli.events_cmd import with_event_versions_cli
+
+    result = with_event_versions_cli(result, events_ref)
     if fmt == "text":
         print_diagnostics(result.diagnostics)
         errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)

@@ -69,6 +69,13 @@ class EventDrivenFlow(Flow):
         if self.subscribes:
             entries = raw.get("deliver") or [{"target": t} for t in self.integration.targets]
             self.sinks = [Sink(self.integration, i, entry, services) for i, entry in enumerate(entries)]
+        if self.event is not None and self.event.raw.get("retention"):
+            # the catalog's `retention:` is the topic's history on the bus (trimmed on publish)
+            from weave.bus import Retention
+            from weave.spec.durations import parse_duration
+
+            services.bus.topic_retention[self.event.name] = Retention(
+                max_age_s=parse_duration(self.event.raw["retention"]))
         if self.publishes and self.event is not None:
             from weave.bus import schema_validator
 
@@ -165,7 +172,7 @@ class EventDrivenFlow(Flow):
         bus = self.services.bus
         lag = await bus.lag(self.subscribes, self.name)
         pending = await bus.pending(self.subscribes, self.name)
-        self.services.metrics().set_lag(self.name, lag, pending.count)
+        self.services.metrics().set_lag(self.name, lag, pending.count, pending.oldest_age_s)
         return {"lag": lag, "pending": pending.count, "oldest_pending_age_s": pending.oldest_age_s}
 
     async def health(self) -> None:

@@ -32,6 +32,9 @@ class Metrics:
                          ["integration", "pattern", "owner"], registry=r)
         self.pending = Gauge("weave_subscriber_pending", "Delivered to a subscriber, not yet acknowledged.",
                              ["integration", "pattern", "owner"], registry=r)
+        self.pending_age = Gauge("weave_subscriber_oldest_pending_age_seconds",
+                                 "Age of a subscriber's oldest unacknowledged event (0 when none).",
+                                 ["integration", "pattern", "owner"], registry=r)
         self.queue_depth = Gauge("weave_hub_queue_depth", "Messages waiting in the hub queue.",
                                  ["integration", "pattern", "owner"], registry=r)
         self.batch_rows = Counter("weave_batch_rows_total", "Rows moved by batch runs, by stage.",
@@ -62,9 +65,10 @@ class Metrics:
         self.dlq_depth.labels(*self._l(integration)).set(depth)
         self.dlq_oldest.labels(*self._l(integration)).set(oldest_age)
 
-    def set_lag(self, integration: str, lag: int, pending: int) -> None:
+    def set_lag(self, integration: str, lag: int, pending: int, oldest_age: float | None = None) -> None:
         self.lag.labels(*self._l(integration)).set(lag)
         self.pending.labels(*self._l(integration)).set(pending)
+        self.pending_age.labels(*self._l(integration)).set(oldest_age or 0.0)
 
     def set_queue(self, integration: str, depth: int) -> None:
         self.queue_depth.labels(*self._l(integration)).set(depth)
