@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httptools
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+SWEEP = 0.05  # seconds between timeout sweeps while requests are in flight
 
 
 class UpstreamError(Exception):
@@ -63,6 +64,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.reused = False
         self.head = False
+        self.deadline = 0.0
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -175,6 +177,7 @@ class UpstreamPool:
         self.idle: deque[_Connection] = deque()
         self.active: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -231,6 +234,21 @@ class UpstreamPool:
         parts.append(body)
         return b"".join(parts)
 
+    def _sweep(self) -> None:
+        """Time out overdue requests. One timer per pool while requests are in flight, instead of a
+        timer per request (timeouts fire within SWEEP seconds after their deadline)."""
+        self._sweeper = None
+        now = self.loop.time()
+        waiting = False
+        for conn in list(self.active):
+            if conn.waiter is not None:
+                if conn.deadline <= now:
+                    conn.timeout()
+                else:
+                    waiting = True
+        if waiting:
+            self._sweeper = self.loop.call_later(SWEEP, self._sweep)
+
     async def request(
         self,
         method: str,
@@ -243,7 +261,9 @@ class UpstreamPool:
         for attempt in (0, 1):
             conn = await self._acquire()
             future = conn.send(data, method == "HEAD")
-            handle = self.loop.call_later(timeout, conn.timeout)
+            conn.deadline = self.loop.time() + timeout
+            if self._sweeper is None:
+                self._sweeper = self.loop.call_later(min(SWEEP, timeout), self._sweep)
             try:
                 return await future
             except _Stale:
@@ -252,11 +272,12 @@ class UpstreamPool:
             except asyncio.CancelledError:
                 conn.close()  # the connection's state is unknown; never reuse it
                 raise
-            finally:
-                handle.cancel()
         raise UpstreamError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for conn in list(self.idle) + list(self.active):
             conn.close()
         self.idle.clear()
