@@ -57,7 +57,7 @@ def test_wv704_required_never_written(checked: list) -> None:
 
 
 def test_wv705_unknown_response_field_and_records(checked: list) -> None:
-    assert _find(checked, "WV705", 78)[4].startswith('"totl > `0`"')
+    assert _find(checked, "WV705", 78)[4].startswith("totl > `0`")  # the field itself, inside the filter
     assert _find(checked, "WV705", 97)[4].startswith("items}")
 
 
@@ -92,3 +92,48 @@ def test_validate_cli_json_carries_the_data(tmp_path: Path, monkeypatch: pytest.
     extra = next(d for d in payload["diagnostics"] if d["code"] == "WV703" and d["line"] == 44)
     assert extra["data"] == {"integration": "extra-field", "system": "ledger", "operation": "POST /entries",
                              "field": "colour"}
+
+
+EVENTS = """\
+kind: event
+name: shop.order.paid
+version: 1
+owner: team-a
+publisher: shop
+schema:
+  type: object
+  required: [id]
+  properties:
+    id: {type: string}
+    amount: {type: object, properties: {value: {type: number}, currency: {type: string}}}
+---
+kind: integration
+name: paid-to-ledger
+owner: team-a
+source: shop
+target: ledger
+direction: push
+timing: real-time
+volume: {records_per_transaction: 1, transactions_per_day: 10}
+coupling: loose
+trigger: {event: shop.order.paid}
+steps:
+  - map: "{sku: id, qty: `1`, order: id, price: to_number(amount), currency: amount.curency}"
+deliver:
+  - target: ledger
+    http: {method: POST, path: /entries}
+"""
+
+
+def test_event_schemas_are_the_contract_of_their_subscribers(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, EVENTS)
+    monkeypatch.chdir(tmp_path)
+    found = [(d.code, d.file, d.line, d.column, d.data.get("field")) for d in validate(["specs"]).diagnostics
+             if d.code in ("WV705", "WV706")]
+    assert sorted(found) == [
+        ("WV705", INTEGRATIONS, 24, 85, "amount.curency"),  # not in the event's schema (a typo)
+        ("WV706", INTEGRATIONS, 24, 49, "amount"),          # to_number() of an object
+    ]
+    line = (tmp_path / INTEGRATIONS).read_text().splitlines()[23]
+    assert line[84:].startswith("curency}") and line[48:].startswith("to_number(amount)")

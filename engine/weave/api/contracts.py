@@ -33,9 +33,16 @@ def _declares_contract(load: LoadResult) -> bool:
     return False
 
 
+def _reads_events(load: LoadResult) -> bool:
+    project = load.project
+    return any(spec.subscribes_to in project.events and (spec.raw.get("steps") or spec.raw.get("deliver"))
+               for spec in project.integrations.values())
+
+
 def validate_contracts(load: LoadResult) -> list[Diagnostic]:
-    """Contract checks (WV701–WV706); free when no system declares a contract."""
-    if not _declares_contract(load):
+    """Contract checks (WV701–WV706); free when no system declares a contract and no integration reads
+    cataloged events."""
+    if not _declares_contract(load) and not _reads_events(load):
         return []
     from weave.contracts.checks import contract_checks
 

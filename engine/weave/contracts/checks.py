@@ -25,15 +25,17 @@ from weave.contracts.schemas import (
     wire_types,
     xsd_type,
 )
-from weave.contracts.usage import Call, project_usage
+from weave.contracts.usage import Call, integration_usage, project_usage
 from weave.diagnostics import Diagnostic, make
 from weave.spec.model import Project
 
 
 def contract_checks(load: Any) -> list[Diagnostic]:
-    """`(LoadResult) -> diagnostics`. Does nothing (and costs nothing) when no system declares a contract."""
+    """`(LoadResult) -> diagnostics`. Does nothing (and costs nothing) when no system declares a contract
+    and no integration reads the records of a cataloged event."""
     project: Project = load.project
-    if not any(contract_path(s) for s in project.systems.values()):
+    subscribers = event_subscribers(project)
+    if not subscribers and not any(contract_path(s) for s in project.systems.values()):
         return []
     contracts = Contracts(project)
     out: list[Diagnostic] = []
@@ -43,12 +45,52 @@ def contract_checks(load: Any) -> list[Diagnostic]:
         out.append(make("WV701", f"contract of system '{name}' cannot be used: {error} ({error.file}:{error.line})",
                         system.doc.file, line, col, hint="fix the file or the `api.contract` path (relative to "
                         "this spec file)", system=name, contract=error.file))
-    usages = project_usage(project) if contracts.loaded else {}
+    if contracts.loaded:
+        usages = project_usage(project)
+    else:
+        usages = {name: integration_usage(project, project.integrations[name]) for name in subscribers}
     for usage in usages.values():
         for call in usage.calls:
             contract = contracts.get(call.system)
             if contract is not None:
                 out.extend(check_call(contract, call))
+        if usage.integration in subscribers:
+            out.extend(_event_reads(project, usage, subscribers[usage.integration]))
+    return out
+
+
+def event_subscribers(project: Project) -> dict[str, str]:
+    """integration -> the cataloged event (with a schema) whose records its steps read."""
+    out: dict[str, str] = {}
+    for name, spec in project.integrations.items():
+        event = spec.subscribes_to
+        if event and event in project.events and project.events[event].schema and (
+                spec.raw.get("steps") or spec.raw.get("deliver")):
+            out[name] = event
+    return out
+
+
+def _event_reads(project: Project, usage: Any, event: str) -> list[Diagnostic]:
+    """The event's JSON Schema is the contract of what its subscribers read."""
+    schema = project.events[event].schema
+    out: list[Diagnostic] = []
+    for use in usage.input_reads:
+        found, missing = lookup(schema, use.path, strict_declared=True)
+        if found is None:
+            parent, _ = lookup(schema, use.path[:missing], strict_declared=True)
+            known = sorted(properties(parent)) if parent is not None else []
+            close = difflib.get_close_matches(use.path[missing], known, n=1)
+            out.append(make("WV705", f"{usage.integration}: field '{use.name}' is not in the schema of event "
+                            f"'{event}' (read by {use.step})", use.file, use.line, use.column,
+                            hint=f"did you mean '{close[0]}'?" if close else (
+                                f"the event has: {', '.join(known)}" if known else None),
+                            integration=usage.integration, event=event, field=use.name))
+            continue
+        problem = _read_type_mismatch(found, use, False)
+        if problem:
+            out.append(make("WV706", f"{usage.integration}: {problem} (event '{event}', {use.step})", use.file,
+                            use.line, use.column, hint="convert or pick a sub-field first",
+                            integration=usage.integration, event=event, field=use.name))
     return out
 
 

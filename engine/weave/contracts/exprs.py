@@ -60,7 +60,8 @@ RETURNS: dict[str, str] = {
 @dataclass(frozen=True)
 class Read:
     path: FieldPath
-    offset: int  # 0-based column in the expression (of the enclosing function call for typed reads)
+    offset: int  # 0-based column in the expression: the function call for typed reads, else the last field
+    #              name of the path (-1 when unknown)
     function: str | None = None  # the function this path is passed to, if directly an argument
     arg: int = 0
 
@@ -81,6 +82,17 @@ _BARE_LITERALS = frozenset({"null", "true", "false"})
 
 
 class _Parser(PositionedParser):
+    def _token_nud_unquoted_identifier(self, token: dict[str, Any]) -> dict[str, Any]:
+        node: dict[str, Any] = super()._token_nud_unquoted_identifier(token)
+        node["pos"] = token["start"]
+        return node
+
+    def _token_nud_quoted_identifier(self, token: dict[str, Any]) -> dict[str, Any]:
+        node: dict[str, Any] = super()._token_nud_quoted_identifier(token)
+        if node.get("type") == "field":
+            node["pos"] = token["start"]
+        return node
+
     def _parse_multi_select_hash(self) -> dict[str, Any]:
         pairs = []
         while True:
@@ -123,7 +135,7 @@ class _Walker:
             if ctx is None:
                 return None
             path = (*ctx, str(node["value"]))
-            self._read(path, fn)
+            self._read(path, fn, node.get("pos"))
             return path
         if kind in ("subexpression", "pipe"):
             left = self.walk(children[0], ctx)
@@ -138,7 +150,7 @@ class _Walker:
             element = (*left, ITEMS) if left is not None else None
             right = self.walk(children[1], element)
             if fn is not None and right is not None:
-                self._read(right, fn)
+                self._read(right, fn, None)
             return right
         if kind == "filter_projection":
             left = self.walk(children[0], ctx)
@@ -167,11 +179,11 @@ class _Walker:
             self.walk(sub, ctx)
         return None
 
-    def _read(self, path: FieldPath, fn: tuple[str, int, int] | None) -> None:
+    def _read(self, path: FieldPath, fn: tuple[str, int, int] | None, pos: int | None) -> None:
         if len(path) == 1 and path[0] in _BARE_LITERALS:
             return  # `x != null`: JMESPath reads a field named null (always absent), meant as the literal
         if fn is None:
-            self.reads.append(Read(path, 0))
+            self.reads.append(Read(path, -1 if pos is None else pos))
         else:
             self.reads.append(Read(path, fn[2], fn[0], fn[1]))
 

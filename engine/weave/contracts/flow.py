@@ -178,7 +178,7 @@ class Simulator:
         if not isinstance(expression, str):
             return
         for read in exprs.reads(expression):
-            pos = where.expr_at(expression, read.offset, *sub) if read.function else where.at(*sub)
+            pos = where.expr_at(expression, read.offset, *sub) if read.offset >= 0 else where.at(*sub)
             self._ref(flow, read.path, where, pos, internal, read.function, read.arg)
 
     def _template_source(self, arg: Mapping[str, Any]) -> str | None:
