@@ -297,7 +297,7 @@ class GatewayApp:
             return 200
         if raw_path == b"/oauth/token" and method == "POST" and self.auth.token_secret is not None:
             body = await self._read_body(receive, headers, 16_384)
-            status, payload, extra = issue_token(self.auth, headers, body)
+            status, payload, extra = await issue_token(self.auth, headers, body)
             await self._respond(send, status, payload, out + extra + [(b"content-type", _JSON)])
             return status
         if raw_path == b"/healthz" and method == "GET":

@@ -5,6 +5,7 @@ an error body or the upstream.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -100,6 +101,7 @@ class Authenticator:
                             if isinstance(c.auth, ApiKeyAuth)}
         self._key_cache = _TtlCache(config.key_cache_ttl)
         self._basic_cache = _TtlCache(60.0)
+        self._hash_slots = asyncio.Semaphore(2)
         self.key_headers: tuple[bytes, ...] = tuple(sorted({
             c.auth.header.lower().encode() for c in config.consumers if isinstance(c.auth, ApiKeyAuth)
         } or {b"x-api-key"}))
@@ -144,7 +146,7 @@ class Authenticator:
         if scheme == b"basic":
             if "basic" not in allowed:
                 raise unauthenticated("this route does not accept basic auth", scheme="Basic")
-            return self._basic_auth(credential.strip())
+            return await self._basic_auth(credential.strip())
         raise unauthenticated("unsupported authorization scheme")
 
     # -- API keys -----------------------------------------------------------------------------
@@ -233,14 +235,15 @@ class Authenticator:
             raise unauthenticated("malformed basic credentials", scheme="Basic")
         return username, password
 
-    def _basic_auth(self, credential: bytes) -> Identity:
+    async def _basic_auth(self, credential: bytes) -> Identity:
         username, password = self.parse_basic(credential)
         entry = self._basic.get(username)
-        if entry is None or not self._check_secret(entry[0], password, entry[1], getattr(entry[0].auth, "password_hash", None)):
+        if entry is None or not await self._check_secret(entry[0], password, entry[1],
+                                                         getattr(entry[0].auth, "password_hash", None)):
             raise unauthenticated("invalid credentials", scheme="Basic")
         return self._fixed[entry[0].name]
 
-    def _check_secret(self, consumer: Consumer, given: str, expected: str | None, encoded: str | None) -> bool:
+    async def _check_secret(self, consumer: Consumer, given: str, expected: str | None, encoded: str | None) -> bool:
         if expected is not None:
             return equal_secrets(given, expected)
         if not encoded:
@@ -249,20 +252,23 @@ class Authenticator:
         hit, ok = self._basic_cache.get(cache_key)
         if hit:
             return bool(ok)
-        ok = verify_password(given, encoded)
+        # PBKDF2 takes ~0.1 s by design: run it off the event loop, at most two at a time, so a stream of
+        # wrong passwords cannot stall every other request
+        async with self._hash_slots:
+            ok = await asyncio.to_thread(verify_password, given, encoded)
         if ok:  # cache successes only: a failed guess always pays the full hash
             self._basic_cache.put(cache_key, True)
         return ok
 
     # -- client credentials (used by the token endpoint) ---------------------------------------
-    def client(self, client_id: str, client_secret: str) -> Consumer | None:
+    async def client(self, client_id: str, client_secret: str) -> Consumer | None:
         entry = self._clients.get(client_id)
         if entry is None:
             return None
         consumer, expected = entry
         auth = consumer.auth
         encoded = auth.client_secret_hash if isinstance(auth, ClientCredentialsAuth) else None
-        return consumer if self._check_secret(consumer, client_secret, expected, encoded) else None
+        return consumer if await self._check_secret(consumer, client_secret, expected, encoded) else None
 
 
 def query_has_credential(query_string: bytes) -> bool:

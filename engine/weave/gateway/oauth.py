@@ -27,7 +27,7 @@ def _oauth_error(status: int, error: str, description: str) -> tuple[int, bytes,
     return status, orjson.dumps({"error": error, "error_description": description}), headers
 
 
-def issue_token(auth: Authenticator, headers: Mapping[bytes, bytes], body: bytes,
+async def issue_token(auth: Authenticator, headers: Mapping[bytes, bytes], body: bytes,
                 now: float | None = None) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     """(status, JSON body, extra headers) for one token request."""
     settings = auth.config.token
@@ -54,7 +54,7 @@ def issue_token(auth: Authenticator, headers: Mapping[bytes, bytes], body: bytes
             return _oauth_error(401, "invalid_client", "client authentication failed")
     if not client_id or client_secret is None:
         return _oauth_error(401, "invalid_client", "client authentication failed")
-    consumer = auth.client(client_id, client_secret)
+    consumer = await auth.client(client_id, client_secret)
     if consumer is None:
         return _oauth_error(401, "invalid_client", "client authentication failed")
     granted = consumer.scopes
