@@ -419,3 +419,26 @@ async def test_read_with_templated_json_body_and_cursor() -> None:
     assert [r["id"] for p in pages for r in p.records] == [1, 2]
     assert seen[0]["variables"] == {"since": "2024-06-01", "after": None}
     assert seen[1]["variables"] == {"since": "2024-06-01", "after": "c1"}
+
+
+async def test_query_api_key_never_lands_in_page_state(env: None) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.params["api_key"] == "key-abc"
+        assert len(request.url.params.get_list("api_key")) == 1
+        page = int(request.url.params.get("page", 1))
+        headers = {"Link": f'<https://crm.test/api/t?page={page + 1}&api_key=key-abc>; rel="next"'} if page < 2 else {}
+        return httpx.Response(200, json=[{"id": page}], headers=headers)
+
+    auth = {"type": "api_key", "key": "${env:CRM_KEY}", "in": "query", "param": "api_key"}
+    pages = await collect(make(handler, auth), {"path": "/t", "pagination": {"type": "link"}})
+    assert [r["id"] for p in pages for r in p.records] == [1, 2]
+    assert pages[0].state == {"page_state": {"url": "https://crm.test/api/t?page=2"}}
+
+
+def test_with_params_appends_to_existing_query() -> None:
+    from weave.connectors.http.backend import with_params
+
+    assert with_params("https://a.test/x?page=2", {"k": "v", "n": None, "b": True}) == "https://a.test/x?page=2&k=v&b=true"
+    assert with_params("https://a.test/x", {"q": "a b&c"}) == "https://a.test/x?q=a+b%26c"
+    assert with_params("https://a.test/x?", {"q": 1}) == "https://a.test/x?q=1"
+    assert with_params("https://a.test/x", {}) == "https://a.test/x"

@@ -38,6 +38,10 @@ class Auth:
     def invalidate(self) -> None:
         return None
 
+    def query_params(self) -> frozenset[str]:
+        """Query parameters this auth adds (kept out of stored next-page URLs)."""
+        return frozenset()
+
     def secret_values(self) -> list[str]:
         """The resolved credentials (to redact from error texts); unresolvable ones are skipped."""
         values: list[str] = []
@@ -69,6 +73,12 @@ class ApiKeyAuth(Auth):
             params[str(self.config.get("param", "api_key"))] = key
         else:
             headers[str(self.config.get("header", "X-API-Key"))] = str(key)
+
+
+    def query_params(self) -> frozenset[str]:
+        if self.config.get("in", "header") == "query":
+            return frozenset({str(self.config.get("param", "api_key"))})
+        return frozenset()
 
 
 class BasicAuth(Auth):

@@ -13,6 +13,7 @@ become `TransientError`; nothing else escapes as a library type.
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -45,15 +46,21 @@ def _join_headers(items: Any) -> dict[str, str]:
     return out
 
 
-def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+def with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    """`url` with `params` appended to its query (never replacing what the URL already carries:
+    next-page links keep their own parameters). None values are left out; booleans are true/false."""
     if not params:
-        return None
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        out[str(key)] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return out
+        return url
+    pairs = [
+        (str(k), ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params.items() if v is not None
+    ]
+    if not pairs:
+        return url
+    base, _, fragment = url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        joiner = ""
+    return base + joiner + urllib.parse.urlencode(pairs) + (f"#{fragment}" if fragment else "")
 
 
 class HttpBackend(Protocol):
@@ -94,7 +101,7 @@ class HttpxBackend:
         start = loop.time()
         try:
             resp = await self._client.request(
-                method, url, headers=dict(headers or {}), content=content, params=_clean_params(params), timeout=timeout
+                method, with_params(url, params), headers=dict(headers or {}), content=content, timeout=timeout
             )
         except httpx.TimeoutException:
             raise TransientError(f"{method} {_safe(url)} timed out after {timeout:g}s") from None
@@ -145,10 +152,9 @@ class AiohttpBackend:
         try:
             async with session.request(
                 method,
-                url,
+                with_params(url, params),
                 headers=dict(headers or {}),
                 data=content,
-                params=_clean_params(params),
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=True,
             ) as resp:

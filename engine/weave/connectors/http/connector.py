@@ -62,6 +62,12 @@ def _extract_records(body: Any, expr: Any, what: str) -> list[Any]:
     return found
 
 
+def _drop_query(url: str, names: frozenset[str]) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
 def _set_path(tree: Any, path: list[str], value: Any) -> Any:
     """A copy of a JSON tree with `value` at the dotted `path` (intermediate objects created)."""
     if not path:
@@ -182,6 +188,11 @@ class HttpConnector:
             body = self._json(resp, what)
             records = _extract_records(body, records_expr, what)
             nxt = paginator.advance(page_state, body, records, resp.headers, resp.url)
+            if nxt is not None and nxt.get("url") and self._auth.query_params():
+                # servers echo every query parameter into next links: never keep a key in a stored state
+                nxt = {**nxt, "url": _drop_query(str(nxt["url"]), self._auth.query_params())}
+            if nxt is not None and nxt == page_state:
+                nxt = None  # the server pointed at the page it just gave: stop instead of looping
             done = nxt is None or number >= max_pages
             yield Page(records, {"page_state": nxt} if nxt is not None else {}, done, number)
             if done:
