@@ -281,9 +281,8 @@ class BatchJob:
             if inflight is not None:  # a valid chunk already on its way: let it commit, unless we are torn down
                 if isinstance(exc, Exception):
                     with contextlib.suppress(Exception):
-                        await inflight[0]
-                        if not inflight[0].cancelled() and inflight[0].exception() is None:
-                            cp = inflight[1]
+                        settled = await inflight[0]
+                        cp = settled.checkpoint or inflight[1]
                 else:
                     inflight[0].cancel()
                     with contextlib.suppress(BaseException):
