@@ -6,6 +6,7 @@ when the supervisor switches revisions.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,7 @@ class RouteTable:
     exact: dict[tuple[str, str], HttpRoute] = field(default_factory=dict)
     templated: list[tuple[str, re.Pattern[str], HttpRoute]] = field(default_factory=list)
     fallback: ASGIApp | None = None
+    inflight: int = 0  # requests dispatched through this table and not yet answered
 
     @classmethod
     def build(cls, routes: list[HttpRoute], fallback: ASGIApp | None = None) -> RouteTable:
@@ -116,8 +118,17 @@ class RuntimeApp:
         self.on_error: Callable[[str, BaseException], None] | None = None
         self.inflight = 0
 
-    def swap(self, table: RouteTable) -> None:
-        self.table = table
+    def swap(self, table: RouteTable) -> RouteTable:
+        """Route new requests through `table` (one assignment); returns the previous table."""
+        old, self.table = self.table, table
+        return old
+
+    async def quiesce(self, table: RouteTable, timeout: float = 30.0) -> bool:
+        """Wait until every request dispatched through `table` was answered (True) or `timeout` passed."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while table.inflight and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        return table.inflight == 0
 
     def _authorised(self, scope: Scope) -> bool:
         if not self.admin_token:
@@ -154,16 +165,26 @@ class RuntimeApp:
             return await send_bytes(send, 200, self.metrics_body(), self.metrics_type)
         if path.startswith("/status"):
             return await self._status(scope, send, path)
+        if not self.ready():  # starting, or draining on SIGTERM: senders retry a 503
+            return await send_json(send, 503, {"error": {"code": "unavailable",
+                                                         "message": "weave serve is starting or shutting down"}},
+                                   {"retry-after": "1"})
+        # The request stays on the table it was matched on (and that revision's flows) until it is
+        # answered: the supervisor drains an old revision only after its table's in-flight count is 0.
         table = self.table
-        route, params, other = table.match(method, path)
-        if route is None:
-            if table.fallback is not None:
-                return await table.fallback(scope, receive, send)
-            if other:
-                return await send_json(send, 405, {"error": {"code": "method_not_allowed",
-                                                             "message": f"{method} is not allowed on {path}"}})
-            return await send_json(send, 404, {"error": {"code": "not_found", "message": "no such route"}})
-        await self._dispatch(route, params, scope, receive, send)
+        table.inflight += 1
+        try:
+            route, params, other = table.match(method, path)
+            if route is None:
+                if table.fallback is not None:
+                    return await table.fallback(scope, receive, send)
+                if other:
+                    return await send_json(send, 405, {"error": {"code": "method_not_allowed",
+                                                                 "message": f"{method} is not allowed on {path}"}})
+                return await send_json(send, 404, {"error": {"code": "not_found", "message": "no such route"}})
+            await self._dispatch(route, params, scope, receive, send)
+        finally:
+            table.inflight -= 1
 
     async def _dispatch(self, route: HttpRoute, params: dict[str, str], scope: Scope, receive: Receive,
                         send: Send) -> None:

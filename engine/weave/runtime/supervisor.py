@@ -85,6 +85,7 @@ class Supervisor:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await self.app.quiesce(self.app.table, timeout)  # requests already dispatched get their answer
         if self.current is not None:
             await self._drain(self.current, timeout)
             self.current = None
@@ -137,12 +138,14 @@ class Supervisor:
             routes = [route for flow in new.flows for route in flow.routes()]
             fallback = next((flow.asgi_app() for flow in new.flows if hasattr(flow, "asgi_app")), None)
             old = self.current
-            self.app.swap(RouteTable.build(routes, fallback))
+            old_table = self.app.swap(RouteTable.build(routes, fallback))
             self.current = new
             self.logger.revision = revision.id
             self.metrics.revision.set(revision.id)
             self.logger.log(None, "serving revision", flows=len(new.flows), skipped=len(new.skipped))
             if old is not None:
+                # requests matched on the old table finish on the old flows; only then drain them
+                await self.app.quiesce(old_table)
                 await self._drain(old)
 
     async def _drain(self, loaded: LoadedRevision, timeout: float = 30.0) -> None:
