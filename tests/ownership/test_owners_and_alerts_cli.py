@@ -88,6 +88,10 @@ def test_alerts_list_ack_and_silence(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "acknowledged by ann" in again.output
     assert runner.invoke(cli, ["alerts", "ack", "999", "--state", url]).exit_code == 1
     assert runner.invoke(cli, ["alerts", "--state", url]).exit_code == 0  # acknowledged: nothing unhandled
+    closed = runner.invoke(cli, ["alerts", "resolve", str(alert_id), "--state", url, "--format", "json"])
+    assert closed.exit_code == 0 and json.loads(closed.output) == {"resolved": True, "id": alert_id,
+                                                                   "status": "resolved"}
+    assert runner.invoke(cli, ["alerts", "resolve", str(alert_id), "--state", url]).exit_code == 1
     silenced = runner.invoke(cli, ["alerts", "silence", "ship-orders", "--for", "2h", "--reason", "maintenance",
                                    "--state", url, "--format", "json"])
     assert silenced.exit_code == 0, silenced.output

@@ -69,6 +69,13 @@ async def ack(state_url: str, alert_id: int, by: str | None = None) -> tuple[boo
         return done, await state.alerts_get(alert_id)
 
 
+async def resolve(state_url: str, alert_id: int) -> tuple[bool, Alert | None]:
+    """Close an open alert by hand (e.g. its integration was removed); no notice is sent."""
+    async with await open_state(state_url) as state:
+        done = await state.alerts_resolve(alert_id)
+        return done, await state.alerts_get(alert_id)
+
+
 async def silence(state_url: str, integration: str, seconds: float, *, by: str | None = None,
                   reason: str | None = None) -> Silence:
     """Silence an integration's alert notifications for `seconds` from now (0 lifts the silence)."""

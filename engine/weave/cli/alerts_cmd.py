@@ -59,6 +59,7 @@ def alerts(ctx: click.Context, state_url: str | None, bus_url: str | None, confi
     Examples:
       weave alerts --status open
       weave alerts ack 12                       # stops the escalation
+      weave alerts resolve 12                   # close it by hand
       weave alerts silence order-sync --for 2h  # planned maintenance: no notifications
     """
     if ctx.invoked_subcommand is None:
@@ -87,6 +88,26 @@ def ack(alert_id: int, by: str | None, state_url: str | None, bus_url: str | Non
     else:
         stdout.print(f"alert {alert.id} is {alert.status}" + (f", acknowledged by {alert.acked_by}"
                                                               if alert.acked else ""))
+    sys.exit(0 if done else 1)
+
+
+@alerts.command("resolve")
+@click.argument("alert_id", type=int)
+@state_options
+@format_option()
+def resolve(alert_id: int, state_url: str | None, bus_url: str | None, config: str | None, fmt: str) -> None:
+    """Close an open alert by hand, e.g. when its integration was removed (no notice is sent)."""
+    from weave.api.ownership import resolve as api_resolve
+
+    settings = settings_from(state_url, bus_url, config)
+    done, alert = run(api_resolve(settings.state_url, alert_id))
+    if alert is None:
+        fail(f"no alert {alert_id}")
+    assert alert is not None
+    if fmt == "json":
+        emit_json({"resolved": done, "id": alert.id, "status": alert.status})
+    else:
+        stdout.print(f"resolved alert {alert.id}" if done else f"alert {alert.id} was already {alert.status}")
     sys.exit(0 if done else 1)
 
 
