@@ -137,3 +137,30 @@ def test_event_schemas_are_the_contract_of_their_subscribers(tmp_path: Path,
     ]
     line = (tmp_path / INTEGRATIONS).read_text().splitlines()[23]
     assert line[84:].startswith("curency}") and line[48:].startswith("to_number(amount)")
+
+
+PORTAL = """\
+kind: integration
+name: portal
+owner: team-a
+source: shop
+target: ledger
+direction: pull
+timing: real-time
+volume: {records_per_transaction: 1, transactions_per_day: 10}
+coupling: loose
+exposure: partner
+trigger: {gateway: {}}
+gateway:
+  routes:
+    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders}}
+    - {method: GET, path: /p/typo, upstream: {system: shop, path: /orderz}}
+"""
+
+
+def test_gateway_upstreams_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, PORTAL)
+    monkeypatch.chdir(tmp_path)
+    found = [(d.code, d.file, d.line, d.column, d.hint) for d in validate(["specs"]).diagnostics
+             if d.code == "WV702"]
+    assert found == [("WV702", INTEGRATIONS, 15, 67, "did you mean '/orders'?")]

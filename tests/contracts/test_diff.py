@@ -126,3 +126,22 @@ def test_contract_diff_cli_lists_affected_integrations(tmp_path: Path, monkeypat
     bad.write_text("openapi: 2.0\n")
     broken = runner.invoke(cli, ["contract", "diff", str(bad), str(old)])
     assert broken.exit_code == 2 and "only OpenAPI 3.x" in broken.output
+
+
+def test_gateway_proxies_are_affected_by_response_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_checks import PORTAL
+
+    write_project(tmp_path, PORTAL.replace("    - {method: GET, path: /p/typo, upstream: {system: shop, path: /orderz}}\n",
+                                           ""))
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / "shop-v1.yaml"
+    old.write_text((tmp_path / "contracts" / "shop.openapi.yaml").read_text())
+    (tmp_path / "shop-schemas.yaml").write_text((tmp_path / "contracts" / "shop-schemas.yaml").read_text())
+    schemas = tmp_path / "contracts" / "shop-schemas.yaml"
+    schemas.write_text(schemas.read_text().replace("    paid_at: {type: string}\n", ""))
+    result = CliRunner().invoke(cli, ["contract", "diff", str(old), "contracts/shop.openapi.yaml", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    (change,) = json.loads(result.output)["systems"][0]["changes"]
+    assert (change["kind"], change["side"], change["field"]) == ("field-removed", "response", "data[].paid_at")
+    assert [(a["integration"], a["where"], a["line"]) for a in change["affected"]] == [
+        ("portal", "gateway.routes.0", 14)]

@@ -157,6 +157,10 @@ class Simulator:
             flow.steps.append(StepUse(where.label, str(kind), doc.file, where.at()[1], tuple(dict.fromkeys(reads)),
                                       tuple(writes), tuple(dict.fromkeys(removed))))
 
+    def condition(self, flow: Flow, expression: str, where: Where) -> None:
+        """A routing condition (`deliver[].when`): reads only."""
+        self._expr_reads(flow, expression, where, [])
+
     # --- helpers ----------------------------------------------------------------------------------
     def _ref(self, flow: Flow, path: FieldPath, where: Where, pos: tuple[str, int, int], internal: list[str],
              function: str | None = None, arg: int = 0) -> FieldUse | None:

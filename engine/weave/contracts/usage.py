@@ -14,7 +14,7 @@ from typing import Any
 
 from weave.contracts import exprs
 from weave.contracts.exprs import FieldPath
-from weave.contracts.flow import FieldUse, Flow, Shape, Simulator, StepUse, dotted
+from weave.contracts.flow import FieldUse, Flow, Shape, Simulator, StepUse, Where, dotted
 from weave.contracts.templates import envelope_fields
 from weave.spec.model import Integration, Project
 from weave.spec.yamlload import Document
@@ -135,7 +135,7 @@ def _usage(project: Project, spec: Integration, sources: _Sources) -> Usage:
         branch = Flow(flow.shape.copy(), [], [], flow.opaque)
         where = f"deliver[{index}]"
         if isinstance(entry.get("when"), str):
-            sim._filter(branch, entry["when"], _where(doc, ("deliver", index, "when"), f"{where}.when"), [])
+            sim.condition(branch, entry["when"], Where(doc, ("deliver", index, "when"), f"{where}.when"))
         sim.run(branch, entry.get("steps"), doc, ("deliver", index, "steps"), f"{where}.steps")
         all_reads += branch.input_reads
         all_steps += branch.steps
@@ -148,12 +148,6 @@ def _usage(project: Project, spec: Integration, sources: _Sources) -> Usage:
         calls.insert(0, extract)
     calls += _gateway(spec)
     return Usage(spec.name, spec.owner, doc.file, doc.line, tuple(calls), tuple(all_steps), tuple(_dedupe(all_reads)))
-
-
-def _where(doc: Document, path: tuple[str | int, ...], label: str) -> Any:
-    from weave.contracts.flow import Where
-
-    return Where(doc, path, label)
 
 
 def _style(block: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:

@@ -117,8 +117,10 @@ class _Types:
 def load_wsdl(path: str, reader: Reader) -> Contract:
     try:
         raw = reader(path)
-    except (OSError, KeyError) as exc:
-        raise ContractError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", path) from None
+    except KeyError:
+        raise ContractError(f"{path} does not exist", path) from None
+    except OSError as exc:
+        raise ContractError(f"cannot read {path}: {exc.strerror or exc}", path) from None
     try:
         root = parse_xml(raw)
     except XmlError as exc:
