@@ -56,6 +56,7 @@ log = logging.getLogger("weave.gateway")
 
 _JSON = b"application/json"
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # an upstream header value we will not relay
 _FORWARD = (b"accept", b"accept-language", b"content-type")
 _PASS_BACK = frozenset({b"content-type", b"cache-control", b"etag", b"last-modified", b"content-language",
                         b"expires", b"vary"})
@@ -433,7 +434,7 @@ class GatewayApp:
             if transformed:
                 payload = self._transform(prepared, response.body)
             for name, value in response.headers:
-                if name in _PASS_BACK and not (transformed and name == b"etag"):
+                if name in _PASS_BACK and not (transformed and name == b"etag") and not _BAD_VALUE.search(value):
                     out.append((name, value))
             await self._respond(send, response.status, payload, out)
             return response.status
