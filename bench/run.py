@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 # The registry of benchmark modules (bench/<name>.py), in run order.
-MODULES = ["plan", "transform", "bus", "hub", "gateway", "etl"]
+MODULES = ["plan", "transform", "connectors", "state", "bus", "hub", "gateway", "etl"]
 
 
 def machine() -> dict[str, object]:

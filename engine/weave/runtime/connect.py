@@ -22,8 +22,11 @@ def system_config(project: Project, system: str, assets: dict[str, str] | None =
     if api.get("base_url"):
         api["base_url"] = resolve(api["base_url"])
     raw["api"] = api
-    roots = library_for(project, assets or {}).template_roots
-    return SystemConfig.from_spec(system, raw, base_dir=roots[0] if roots else project.root)
+    base_dir: str | None = project.root
+    if api.get("style") == "soap":  # envelopes are templates from transforms/ (materialised per revision)
+        roots = library_for(project, assets or {}).template_roots
+        base_dir = roots[0] if roots else project.root
+    return SystemConfig.from_spec(system, raw, base_dir=base_dir)
 
 
 def connector_for_system(project: Project, system: str, services: Any) -> Any:
