@@ -380,3 +380,13 @@ def test_config_and_openapi_hold_references_not_secrets(gw: Gateway) -> None:
     for value in specs.ENV.values():
         assert value not in text
 
+
+
+def test_query_credential_detection() -> None:
+    from weave.gateway.auth import query_has_credential
+
+    assert query_has_credential(b"a=1&api_key=x")
+    assert query_has_credential(b"ACCESS_TOKEN=x")
+    assert query_has_credential(b"x-api-key=1")
+    assert not query_has_credential(b"q=api_key&page=2")  # a value, not a parameter name
+    assert not query_has_credential(b"key=sku-1", frozenset({"key"}))  # the route declared `query: [key]`

@@ -217,7 +217,7 @@ class GatewayApp:
             route_id = route.id
             if prepared.cors_origins:
                 self._cors_headers(prepared, headers, out_headers)
-            if query_has_credential(scope["query_string"]):
+            if query_has_credential(scope["query_string"], prepared.query_allowed):
                 raise GatewayError(401, "credential_in_query", "credentials are accepted only in headers",
                                    [(b"www-authenticate", b"ApiKey")])
             identity = PUBLIC if route.public else await self.auth.authenticate(headers, route.auth)

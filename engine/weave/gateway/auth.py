@@ -271,12 +271,14 @@ class Authenticator:
         return consumer if await self._check_secret(consumer, client_secret, expected, encoded) else None
 
 
-def query_has_credential(query_string: bytes) -> bool:
-    """Does the query string carry something that looks like a credential? (Refused: headers only.)"""
+def query_has_credential(query_string: bytes, declared: frozenset[str] = frozenset()) -> bool:
+    """Does the query string carry something that looks like a credential? (Refused: headers only.)
+    Parameters the route declares in `query:` are the route's own business and are not suspected."""
     if not query_string:
         return False
     for pair in query_string.split(b"&"):
-        name = unquote_plus(pair.split(b"=", 1)[0].decode("latin-1")).strip().lower()
-        if name in QUERY_CREDENTIALS:
+        raw = unquote_plus(pair.split(b"=", 1)[0].decode("latin-1"))
+        name = raw.strip().lower()
+        if name in QUERY_CREDENTIALS and raw not in declared:
             return True
     return False
