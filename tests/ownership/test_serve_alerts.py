@@ -120,7 +120,8 @@ def test_target_down_alerts_owner_once_escalates_and_resolves(
         assert WEBHOOK_SECRET not in str([p.body for p in http_receiver.posts])
         alerts = serve.call(serve.server.supervisor.state.alerts_list(status="open"))  # type: ignore[union-attr]
         assert sorted(a.slo for a in alerts) == ["error_rate", "freshness"]
-        assert all(a.escalated_at is not None for a in alerts)
+        assert all(a.escalated_at is not None and a.escalated_at - a.opened_at >= 1.0 for a in alerts)
+        assert all(a.owner == "ops" and a.detail["slo"] for a in alerts)
 
         # recovery: the target is back, new orders get through
         httpx.delete(f"{cluster.urls['operations']}/_faults").raise_for_status()
