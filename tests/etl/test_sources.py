@@ -162,3 +162,25 @@ async def test_soap_paged_list_calls(source_url: str, tmp_path: Path) -> None:
     with pytest.raises(TerminalError, match="fault page and pageSize required"):
         bad = SoapSource(httpx.AsyncClient(base_url=source_url), "/soap", "<x/>", records="a.b", soap_action="urn:x")
         await BatchJob("soap-bad", bad, SqliteTarget(db, "other", mode="insert")).run()
+
+
+@pytest.mark.parametrize(
+    ("path", "records", "config", "params"),
+    [
+        ("/offset", "data", {"type": "offset", "limit": 40, "total": "total"}, {}),
+        ("/page", "data", {"type": "page", "size": 40, "size_param": "per_page"}, {}),
+        ("/cursor", "data", {"type": "cursor", "next": "meta.next"}, {"limit": 40}),
+        ("/next?limit=40", "items", {"type": "cursor", "next": "next"}, {}),  # a next URL in the body
+        ("/link?limit=40", None, {"type": "link"}, {}),
+    ],
+)
+async def test_connector_paginators_drive_the_rest_source(
+    source_url: str, tmp_path: Path, path: str, records: str | None, config: dict[str, Any], params: dict[str, Any]
+) -> None:
+    from weave.connectors.http.pagination import build_paginator
+
+    db = str(tmp_path / "t.db")
+    source = kit.rest_source(source_url, path, records=records, params=params, paginator=build_paginator(config))
+    result = await BatchJob(config["type"], source, SqliteTarget(db, "customers", mode="insert"), chunk_size=100).run()
+    assert result.counts.loaded == 250
+    assert sqlite_ids(db) == list(range(1, 251))

@@ -20,7 +20,7 @@ from weave.etl._errors import BatchConfigError
 from weave.etl._runner import BatchJob
 from weave.etl._schedule import OperatingWindows, Schedule
 from weave.etl._types import CheckpointStore, Source, Target
-from weave.etl.sources import FileSource, Pagination, PostgresSource, RestSource, SoapSource, SqliteSource
+from weave.etl.sources import FileSource, PostgresSource, RestSource, SoapSource, SqliteSource
 from weave.etl.targets import FileTarget, HttpBulkTarget, PostgresTarget, SqliteTarget
 
 
@@ -35,15 +35,42 @@ def _auth_headers(auth: Mapping[str, Any] | None) -> dict[str, str]:
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
     if kind in ("api_key", "api-key", "apikey"):
         return {str(auth.get("header", "X-API-Key")): str(secrets.resolve(auth.get("value") or auth.get("key")))}
-    raise BatchConfigError(f"auth type {kind!r} is not supported by batch jobs (bearer, basic, api_key)")
+    raise BatchConfigError(f"auth type {kind!r} is not supported by batch jobs "
+                           "(bearer, basic, api-key, oauth2-client-credentials)")
+
+
+class _ConnectorAuth(httpx.Auth):
+    """OAuth2 client credentials for batch jobs: the connectors' token cache (refresh before expiry, one
+    fetch for concurrent requests), applied per request, with one retry on 401 after a fresh token."""
+
+    def __init__(self, config: Mapping[str, Any], base_url: str) -> None:
+        from weave.connectors.http.auth import build_auth
+        from weave.connectors.http.backend import HttpxBackend
+
+        self._auth = build_auth(config, backend=HttpxBackend(), base_url=base_url, timeout=30.0)
+
+    async def async_auth_flow(self, request: httpx.Request) -> Any:
+        headers: dict[str, str] = {}
+        await self._auth.apply(headers, {})
+        request.headers.update(headers)
+        response = yield request
+        if response.status_code == 401:
+            self._auth.invalidate()
+            headers = {}
+            await self._auth.apply(headers, {})
+            request.headers.update(headers)
+            yield request
 
 
 def _client(system: Mapping[str, Any]) -> httpx.AsyncClient:
     api = system.get("api") or {}
     if not api.get("base_url"):
         raise BatchConfigError(f"system {system.get('name')} has no api.base_url")
-    return httpx.AsyncClient(base_url=str(secrets.resolve(api["base_url"])), headers=_auth_headers(api.get("auth")),
-                             timeout=60.0)
+    base_url = str(secrets.resolve(api["base_url"]))
+    auth = api.get("auth") or {}
+    if auth.get("type") in ("oauth2-client-credentials", "oauth2"):
+        return httpx.AsyncClient(base_url=base_url, auth=_ConnectorAuth(auth, base_url), timeout=60.0)
+    return httpx.AsyncClient(base_url=base_url, headers=_auth_headers(auth), timeout=60.0)
 
 
 def _dsn(system: Mapping[str, Any]) -> str:
@@ -65,8 +92,10 @@ def build_source(extract: Mapping[str, Any], system: Mapping[str, Any], cursor: 
                  cursor_param: str | None, base_dir: Path) -> Source:
     if "http" in extract:
         op = extract["http"]
+        from weave.connectors.http.pagination import build_paginator  # the spec's pagination vocabulary
+
         return RestSource(_client(system), str(op["path"]), records=op.get("records"),
-                          pagination=Pagination.from_spec(op.get("pagination")), method=str(op.get("method", "GET")),
+                          paginator=build_paginator(op.get("pagination")), method=str(op.get("method", "GET")),
                           params=dict(op.get("params") or {}), cursor_param=cursor_param or op.get("cursor_param"))
     if "sql" in extract:
         dsn, query = _dsn(system), str(extract["sql"]["query"])

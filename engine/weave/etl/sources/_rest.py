@@ -68,6 +68,7 @@ class RestSource:
     retries: int = 4
     backoff_s: float = 0.2
     concurrency: int = 1  # offset/page pagination: requests in flight ahead of the reader (pages stay in order)
+    paginator: Any = None  # a weave.connectors paginator (request(state)/advance(...)); replaces `pagination`
     name: str = "rest"
 
     async def _get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
@@ -143,12 +144,33 @@ class RestSource:
                 with contextlib.suppress(BaseException):
                     await task
 
+    async def _connector_pages(self, base: dict[str, Any], state: Position) -> AsyncIterator[Page]:
+        """Pages driven by a connectors paginator: its JSON state is the resumable position."""
+        assert self.paginator is not None
+        total_expr = getattr(self.paginator, "total", None)
+        while True:
+            url, params = self.paginator.request(state)
+            response, body, records = await self._fetch(url or self.path, params if url else {**base, **params})
+            total = self._total(response, body)
+            if total is None and total_expr is not None and hasattr(total_expr, "search"):
+                found = total_expr.search(body)
+                total = found if isinstance(found, int) and not isinstance(found, bool) else None
+            nxt = self.paginator.advance(state, body, records, response.headers, str(response.url))
+            yield Page(records, nxt, total)
+            if nxt is None:
+                return
+            state = nxt
+
     async def pages(self, request: ExtractRequest) -> AsyncIterator[Page]:
         p = self.pagination
         base: dict[str, Any] = dict(self.params)
         if self.cursor_param and request.lower_bound is not None:
             base[self.cursor_param] = request.lower_bound
         pos: Position = dict(request.position or {})
+        if self.paginator is not None:
+            async for page in self._connector_pages(base, pos):
+                yield page
+            return
         if self.concurrency > 1 and p.type in ("offset", "page"):
             async for page in self._ahead(base, pos):
                 yield page
