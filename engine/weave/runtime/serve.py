@@ -45,7 +45,10 @@ class Server:
         config = uvicorn.Config(self.supervisor.app, host=self.host, port=self.port, log_level="warning",
                                 lifespan="off", access_log=False, http="httptools", loop="asyncio")
         self.uvicorn = uvicorn.Server(config)
+        # weave handles SIGTERM/SIGINT itself (drain the flows, then stop HTTP): keep uvicorn's hands off
+        # them, both in uvicorn < 0.29 (install_signal_handlers) and later (capture_signals)
         self.uvicorn.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
+        self.uvicorn.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         return self.supervisor
 
     async def serve_forever(self, stop: asyncio.Event | None = None) -> None:
