@@ -135,7 +135,8 @@ def build_target(deliver: Mapping[str, Any], system: Mapping[str, Any], batch: M
         raise BatchConfigError("HTTP and file targets need a checkpoint store (the state store)")
     if "http" in deliver:
         op = deliver["http"]
-        return HttpBulkTarget(_client(system), str(op["path"]), checkpoints, batch_size=int(op.get("batch_size", 500)),
+        size = op.get("batch") if isinstance(op.get("batch"), int) and op.get("batch") is not True else None
+        return HttpBulkTarget(_client(system), str(op["path"]), checkpoints, batch_size=int(size or 500),
                               wrap=op.get("body_key"), count_field=op.get("count_field"), method=str(op.get("method", "POST")))
     if "file" in deliver:
         op = deliver["file"]

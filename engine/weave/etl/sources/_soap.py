@@ -68,7 +68,9 @@ class SoapSource:
                 since=request.lower_bound,
             )
             parsed = parse_envelope(await self._call(body), force_list=(item,))
-            records = dig(parsed, self.records) or []
+            # `records` reads like the SOAP connector's: relative to the Body (an Envelope.Body. prefix works too)
+            path = self.records if self.records.startswith("Envelope.") else f"Envelope.Body.{self.records}"
+            records = dig(parsed, path) or []
             if not isinstance(records, list):
                 raise TerminalError(f"SOAP {self.soap_action}: records at {self.records} is not a list")
             records = [dict(r) if isinstance(r, dict) else {"value": r} for r in records]

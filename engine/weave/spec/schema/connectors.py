@@ -95,6 +95,8 @@ DEFS: dict[str, Any] = {
             "params": {"type": "object", "description": "Read: variables for the envelope."},
             "records": {**ref("jmespath"), "description": "Read: where the records are inside the response Body."},
             "result": {**ref("jmespath"), "description": "Write: what to keep from each response Body."},
+            "page_size": {"type": "integer", "minimum": 1,
+                          "description": "Batch read: records per page (the envelope gets page, page_size, since)."},
         },
     },
     "sqlOperation": {
