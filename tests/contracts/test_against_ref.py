@@ -59,11 +59,20 @@ def test_erp_rename_and_removed_operation(ecosystem: Path) -> None:
                d["file"], d["line"], d["column"]) for d in diagnostics if d["code"] == "WV707"}
     create_order = _line_of(ecosystem / "specs/integrations/event-driven.yaml", "CreateOrder")
     crm_id = _line_of(ecosystem / "transforms/acme/accounts.yaml", "{CrmId: account_id")
+    nightly = ecosystem / "specs/integrations/etl-batch.yaml"
+    filter_at, map_at = _line_of(nightly, 'filter: "CrmId'), _line_of(nightly, "{id: CrmId")
     assert broken == {
+        # withdrawn operation: the one integration that books orders in the ERP
         ("order-to-erp", "finance-it", "operation-removed", "", "specs/integrations/event-driven.yaml",
          *create_order),
+        # renamed field, written: the hub spoke that upserts customers (the key of the shared transform)
         ("customer-master-sync", "sales-ops", "field-removed", "Customer.CrmId", "transforms/acme/accounts.yaml",
          crm_id[0], crm_id[1] + 1),
+        # renamed field, read: the nightly batch that lists customers (in its filter and its map)
+        ("nightly-customer-master", "finance-it", "field-removed", "CrmId", "specs/integrations/etl-batch.yaml",
+         filter_at[0], filter_at[1] + len('filter: "')),
+        ("nightly-customer-master", "finance-it", "field-removed", "CrmId", "specs/integrations/etl-batch.yaml",
+         map_at[0], map_at[1] + len("{id: ")),
     }
     # the other ERP integrations use neither part: the rename elsewhere in the contract is listed, not blamed
     infos = [d for d in diagnostics if d["code"] == "WV708"]
@@ -71,6 +80,8 @@ def test_erp_rename_and_removed_operation(ecosystem: Path) -> None:
     assert any("non-breaking change: field 'Customer.CrmReference' added to UpsertCustomer" in d["message"]
                for d in infos)
     assert any("used by no integration: field 'Customer.CrmId' removed from CreateCustomer" in d["message"]
+               for d in infos)
+    assert any("used by no integration: field 'GetCustomerResponse.Customer.CrmId' removed" in d["message"]
                for d in infos)
     # the current contract no longer has CreateOrder: the offline check says so too
     assert any(d["code"] == "WV702" and d["data"]["integration"] == "order-to-erp" for d in diagnostics)
@@ -80,6 +91,8 @@ def test_erp_rename_and_removed_operation(ecosystem: Path) -> None:
     assert "breaks order-to-erp (owner finance-it): operation CreateOrder removed" in text.stdout
     assert ("breaks customer-master-sync (owner sales-ops): field 'Customer.CrmId' removed from UpsertCustomer "
             "request (probably renamed to 'CrmReference')") in text.stdout
+    assert "breaks nightly-customer-master (owner finance-it): field 'ListCustomersResponse.Customers.Customer[]" \
+           ".CrmId' removed from ListCustomers response" in text.stdout
 
 
 def test_unknown_ref_is_a_warning_not_a_crash(ecosystem: Path) -> None:

@@ -164,3 +164,53 @@ def test_gateway_upstreams_are_checked(tmp_path: Path, monkeypatch: pytest.Monke
     found = [(d.code, d.file, d.line, d.column, d.hint) for d in validate(["specs"]).diagnostics
              if d.code == "WV702"]
     assert found == [("WV702", INTEGRATIONS, 15, 67, "did you mean '/orders'?")]
+
+
+FILES = """\
+kind: system
+name: drop
+owner: team-a
+api: {style: file, base_url: /tmp/drop, contract: ../contracts/entry.schema.json}
+---
+kind: integration
+name: ledger-export
+owner: team-a
+source: shop
+target: drop
+direction: push
+timing: batch
+volume: {records_per_transaction: 10, transactions_per_day: 1}
+coupling: loose
+trigger: {schedule: {cron: "0 2 * * *"}}
+steps:
+  - map: "{sku: sku, qty: qty, note: note}"
+deliver:
+  - target: drop
+    file: {path: out/entries.jsonl, format: jsonl}
+---
+kind: integration
+name: ledger-import
+owner: team-a
+source: drop
+target: shop
+direction: push
+timing: batch
+volume: {records_per_transaction: 10, transactions_per_day: 1}
+coupling: loose
+trigger: {schedule: {cron: "0 3 * * *"}}
+extract:
+  file: {path: "in/*.jsonl", format: jsonl}
+steps:
+  - filter: "quantity > `0`"
+"""
+
+
+def test_json_schema_contract_of_a_file_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, FILES)
+    (tmp_path / "contracts" / "entry.schema.json").write_text(json.dumps({
+        "type": "object", "additionalProperties": False, "required": ["sku", "qty"],
+        "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}))
+    monkeypatch.chdir(tmp_path)
+    found = [(d.code, d.line, d.column, d.data.get("field")) for d in validate(["specs"]).diagnostics
+             if d.code.startswith("WV7") and d.file == INTEGRATIONS]
+    assert sorted(found) == [("WV703", 17, 32, "note"), ("WV705", 35, 14, "quantity")]

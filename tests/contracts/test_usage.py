@@ -144,3 +144,14 @@ def test_usage_cli_text_and_json(all_steps: Path) -> None:
     assert text.exit_code == 0 and "write ledger POST /entries" in text.output and "reads  customer.name" in text.output
     missing = runner.invoke(cli, ["usage", "all-step"])
     assert missing.exit_code == 1 and "did you mean 'all-steps'" in missing.output
+
+
+def test_deep_paths_and_pipes() -> None:
+    from weave.contracts.exprs import reads, value_path
+
+    assert value_path("ListCustomersResponse.Customers.Customer") == ("ListCustomersResponse", "Customers",
+                                                                       "Customer")
+    assert [(r.path, r.function) for r in reads("to_number(a.b.c)")] == [(("a", "b", "c"), "to_number")]
+    assert [r.path for r in reads("x.y | z")] == [("x", "y", "z")]
+    assert [r.path for r in reads("items[?kind == 'a'].price.net")] == [("items", "[]", "kind"),
+                                                                       ("items", "[]", "price", "net")]

@@ -137,9 +137,11 @@ class _Walker:
             path = (*ctx, str(node["value"]))
             self._read(path, fn, node.get("pos"))
             return path
-        if kind in ("subexpression", "pipe"):
-            left = self.walk(children[0], ctx)
-            return self.walk(children[1], left, fn)
+        if kind in ("subexpression", "pipe"):  # the reference parser flattens a.b.c into one node
+            current = ctx
+            for i, child in enumerate(children):
+                current = self.walk(child, current, fn if i == len(children) - 1 else None)
+            return current
         if kind == "index_expression":
             left = self.walk(children[0], ctx)
             return (*left, ITEMS) if left is not None else None
@@ -188,14 +190,19 @@ class _Walker:
             self.reads.append(Read(path, fn[2], fn[0], fn[1]))
 
 
-def reads(expression: str | dict[str, Any] | None, ctx: FieldPath = ()) -> list[Read]:
+def reads(expression: str) -> list[Read]:
     """Every field path the expression reads (prefixes of longer reads are dropped)."""
-    tree = parse(expression) if isinstance(expression, str) else expression
+    return list(_reads(expression))
+
+
+@lru_cache(maxsize=4096)
+def _reads(expression: str) -> tuple[Read, ...]:
+    tree = parse(expression)
     if tree is None:
-        return []
+        return ()
     walker = _Walker()
-    walker.walk(tree, ctx)
-    return _leaves(walker.reads)
+    walker.walk(tree, ())
+    return tuple(_leaves(walker.reads))
 
 
 def _leaves(found: list[Read]) -> list[Read]:
@@ -213,12 +220,18 @@ def _leaves(found: list[Read]) -> list[Read]:
 
 def outputs(expression: str) -> list[Output] | None:
     """The fields a `map` expression writes, or None when its result is not a multiselect hash."""
+    found = _outputs(expression)
+    return None if found is None else list(found)
+
+
+@lru_cache(maxsize=4096)
+def _outputs(expression: str) -> tuple[Output, ...] | None:
     tree = parse(expression)
     if tree is None or tree.get("type") != "multi_select_dict":
         return None
     out: list[Output] = []
     _hash_outputs(tree, (), out)
-    return out
+    return tuple(out)
 
 
 def _hash_outputs(tree: dict[str, Any], prefix: FieldPath, out: list[Output]) -> None:

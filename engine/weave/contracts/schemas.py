@@ -44,7 +44,22 @@ def types(schema: Schema) -> set[str]:
     return found
 
 
+_MEMO: dict[int, tuple[Schema, dict[str, Schema]]] = {}
+
+
 def properties(schema: Schema) -> dict[str, Schema]:
+    """Declared properties, merged over allOf/oneOf/anyOf (memoised per schema object: contracts are cached)."""
+    hit = _MEMO.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    out = _properties(schema)
+    if len(_MEMO) > 50_000:
+        _MEMO.clear()
+    _MEMO[id(schema)] = (schema, out)
+    return out
+
+
+def _properties(schema: Schema) -> dict[str, Schema]:
     out: dict[str, Schema] = {}
     for part in branches(schema):
         props = part.get("properties")
