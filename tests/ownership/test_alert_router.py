@@ -129,3 +129,18 @@ def test_an_owner_without_contacts_is_logged(tmp_path: Path) -> None:
 
     _run(tmp_path, scenario)
     assert "alert has nobody to notify" in logged
+
+
+def test_unconfigured_channels_are_not_retried(tmp_path: Path) -> None:
+    routing = Routing("ship", "ops", contacts={"email": "ops@acme.example", "webhook": "${env:WEAVE_TEST_UNSET}"})
+
+    async def scenario(store: Any, router: AlertRouter) -> list[Any]:
+        started = time.monotonic()
+        sent = await router.apply(routing, [_bad()], now=time.time())
+        assert time.monotonic() - started < 0.2  # no retry back-off for a missing SMTP server or secret
+        return sent
+
+    sent = _run(tmp_path, scenario)
+    assert sorted((s.channel, s.ok) for s in sent) == [("email", False), ("webhook", False)]
+    errors = {s.channel: s.error for s in sent}
+    assert "no SMTP server configured" in str(errors["email"]) and "${env:WEAVE_TEST_UNSET}" in str(errors["webhook"])

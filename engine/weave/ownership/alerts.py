@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from weave.ownership.channels import Channel, ChannelError, channels_for
+from weave.ownership.channels import Channel, ChannelConfigError, ChannelError, channels_for
 from weave.ownership.evaluate import SloResult
 from weave.ownership.notify import AlertSettings, Notification
 from weave.secrets import SecretError
@@ -131,7 +131,7 @@ class AlertRouter:
             try:
                 await channel.send(note, self.client)
                 return Sent(note.action, note.alert.id, channel.kind, True)
-            except SecretError as exc:  # names the reference, never a value; retrying will not help
+            except (SecretError, ChannelConfigError) as exc:  # names the reference, never a value; final
                 error = str(exc)
                 break
             except ChannelError as exc:

@@ -30,6 +30,10 @@ class ChannelError(Exception):
     """A notification could not be sent. The message names the channel, never a secret."""
 
 
+class ChannelConfigError(ChannelError):
+    """The channel is not configured (e.g. no SMTP server): retrying will not help."""
+
+
 class Channel(Protocol):
     @property
     def kind(self) -> str: ...
@@ -63,7 +67,7 @@ class EmailChannel:
 
     async def send(self, note: Notification, client: httpx.AsyncClient) -> None:
         if not self.settings.smtp_url:
-            raise ChannelError("email: no SMTP server configured ([alerts] smtp in weave.toml or WEAVE_SMTP_URL)")
+            raise ChannelConfigError("email: no SMTP server configured ([alerts] smtp in weave.toml or WEAVE_SMTP_URL)")
         message = EmailMessage()
         message["From"] = self.settings.mail_from
         message["To"] = str(resolve(self.to))
@@ -77,7 +81,7 @@ class EmailChannel:
 def _smtp_send(url: str, message: EmailMessage, timeout: float) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
-        raise ChannelError(f"email: unknown SMTP URL scheme {parts.scheme!r}; known: smtp, smtps, smtp+starttls")
+        raise ChannelConfigError(f"email: unknown SMTP URL scheme {parts.scheme!r}; known: smtp, smtps, smtp+starttls")
     host, port = parts.hostname or "127.0.0.1", parts.port or (465 if parts.scheme == "smtps" else 25)
     try:
         smtp: smtplib.SMTP = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
