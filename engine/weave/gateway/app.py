@@ -120,6 +120,8 @@ class GatewayApp:
         self.router = Router(list(config.routes))
         self.prepared: dict[int, _Prepared] = {id(r): self._prepare(r, env) for r in config.routes}
         self.openapi = orjson.dumps(build_openapi(config))
+        # optional hook for the runtime's accounting: (route, consumer, status, seconds) per routed request
+        self.on_complete: Callable[[Route, str, int, float], None] | None = None
 
     # -- build --------------------------------------------------------------------------------
     def _call(self, spec: UpstreamCall, earlier: set[str], env: dict[str, str] | None) -> _Call:
@@ -196,6 +198,7 @@ class GatewayApp:
         rid = headers.get(b"x-request-id")
         request_id = rid if rid is not None and _REQUEST_ID.match(rid) else b"%s%x" % (_RID_PREFIX, next(_RID_COUNTER))
         route_id = "-"
+        matched: Route | None = None
         identity: Identity | None = None
         out_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id)]
         status = 500
@@ -215,6 +218,7 @@ class GatewayApp:
             route, params = self.router.match(method, raw_path)
             prepared = self.prepared[id(route)]
             route_id = route.id
+            matched = route
             if prepared.cors_origins:
                 self._cors_headers(prepared, headers, out_headers)
             if query_has_credential(scope["query_string"], prepared.query_allowed):
@@ -259,6 +263,8 @@ class GatewayApp:
             elapsed = time.perf_counter() - started
             consumer = identity.consumer if identity is not None else "-"
             self.metrics.observe(route_id, consumer, status, elapsed)
+            if self.on_complete is not None and matched is not None:
+                self.on_complete(matched, consumer, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 log_access(method, scope["path"], route_id, status, consumer,
                            identity.auth_type if identity is not None else "-", elapsed, request_id.decode(), error)

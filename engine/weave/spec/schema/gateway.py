@@ -115,6 +115,12 @@ DEFS: dict[str, Any] = {
             "query": {"type": "array", "items": {"type": "string"},
                       "description": "Client query parameters passed upstream (others are dropped)."},
             "timeout": {**ref("duration"), "description": "Upstream timeout (default 10s)."},
+            "example": {"type": "object", "additionalProperties": False,
+                        "description": "A sample call (documentation and `weave demo`): the concrete path, and a "
+                                       "body for POST/PUT/PATCH.",
+                        "properties": {"path": {"type": "string", "pattern": "^/",
+                                                "description": "Concrete path, e.g. /partner/v1/products/PRD-001."},
+                                       "body": {"description": "JSON request body."}}},
         },
     },
     "gatewayToken": {
