@@ -2,7 +2,9 @@
 
     command-line flag  >  environment (WEAVE_STATE, WEAVE_BUS, WEAVE_ADMIN_TOKEN)  >  weave.toml  >  default
 
-Defaults are the embedded ones: `sqlite:///.weave/state.db`, and the bus in the same SQLite file.
+The admin token may be a secret reference (`admin_token = "${env:WEAVE_STATUS_TOKEN}"` in weave.toml),
+resolved here, at run time. Defaults are the embedded ones: `sqlite:///.weave/state.db`, and the bus in
+the same SQLite file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from weave.secrets import SecretError, contains_reference, resolve
 
 DEFAULT_STATE = "sqlite:///.weave/state.db"
 
@@ -66,6 +70,11 @@ def resolve_settings(*, state: str | None = None, bus: str | None = None, admin_
     if bus_url is None:
         raise ValueError("with a PostgreSQL state store, give a bus too: --bus redis://... (or WEAVE_BUS)")
     token = pick("admin_token", admin_token, "WEAVE_ADMIN_TOKEN", toml.get("serve", {}).get("admin_token"), None)
+    if token is not None and contains_reference(token):  # weave.toml holds `${env:NAME}`, not the token
+        try:
+            token = str(resolve(token))
+        except SecretError as exc:
+            raise ValueError(f"admin_token: {exc}") from None
     return Settings(state_url=state_url, bus_url=bus_url, admin_token=token, source=source)
 
 
