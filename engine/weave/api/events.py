@@ -39,6 +39,13 @@ class EventsError(Exception):
     """A replay request that cannot be carried out (unknown event or subscriber, bad --since)."""
 
 
+def safe_version(event: Event) -> int | None:
+    try:
+        return event.version
+    except (TypeError, ValueError):
+        return None
+
+
 # --- the catalog ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SubscriberInfo:
@@ -54,7 +61,7 @@ class SubscriberInfo:
 @dataclass(frozen=True)
 class CatalogEntry:
     name: str
-    version: int
+    version: int | None  # None when the spec's version is invalid (validate reports it)
     owner: str | None
     publisher: str | None  # the system that emits it
     key: str | None
@@ -102,7 +109,7 @@ def catalog_of(project: Project) -> Catalog:
     for name, event in sorted(project.events.items()):
         raw = event.raw
         entries.append(CatalogEntry(
-            name=name, version=event.version, owner=event.owner, publisher=event.publisher,
+            name=name, version=safe_version(event), owner=event.owner, publisher=event.publisher,
             key=str(raw["key"]) if raw.get("key") else None,
             retention=str(raw["retention"]) if raw.get("retention") else None,
             description=str(raw["description"]) if raw.get("description") else None,

@@ -93,7 +93,8 @@ def list_events(paths: tuple[str, ...], state_url: str | None, bus_url: str | No
 def _print_catalog(catalog: Any) -> None:
     for e in catalog.events:
         extra = "".join(f"  {label} {value}" for label, value in (("key", e.key), ("retention", e.retention)) if value)
-        stdout.print(f"[bold]{e.name}[/bold] v{e.version}  owner {e.owner or '-'}  system {e.publisher or '-'}{extra}"
+        version = "?" if e.version is None else e.version
+        stdout.print(f"[bold]{e.name}[/bold] v{version}  owner {e.owner or '-'}  system {e.publisher or '-'}{extra}"
                      f"  [dim]{e.file}:{e.line}[/dim]")
         stdout.print(f"  published by  {', '.join(e.publishers) or '[red]no publishing integration[/red]'}")
         if not e.subscribers:

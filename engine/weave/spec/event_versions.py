@@ -107,20 +107,28 @@ def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
+def _version(event: Event) -> int | None:
+    try:
+        return event.version
+    except (TypeError, ValueError):
+        return None
+
+
 def check_event_versions(new: Iterable[Event], baseline: Mapping[str, Event], against: str) -> list[Diagnostic]:
     """WV860-WV863 for every event whose version is unchanged but whose schema changed breakingly."""
     out: list[Diagnostic] = []
     for event in new:
         old = baseline.get(event.name)
-        if old is None or old.version != event.version:
-            continue
+        version = _version(event)
+        if old is None or version is None or _version(old) != version:
+            continue  # new event, new version, or an invalid version (the schema check reports that)
         for brk in schema_breaks(old.schema, event.schema):
             line, column = event.doc.key_position(brk.path) if brk.key else event.doc.position(brk.path)
             out.append(make(
-                brk.code, f"event {event.name} v{event.version} (vs {against}): {brk.message}",
+                brk.code, f"event {event.name} v{version} (vs {against}): {brk.message}",
                 event.doc.file, line, column,
-                hint=f"additive changes only within a version; publish this as `version: {event.version + 1}` "
+                hint=f"additive changes only within a version; publish this as `version: {version + 1}` "
                      "(subscribers move to it deliberately)",
-                event=event.name, version=event.version, against=against,
+                event=event.name, version=version, against=against,
             ))
     return out
