@@ -40,6 +40,9 @@ info: {title: Shop, version: "1.2"}
 paths:
   /orders:
     get:
+      parameters:
+        - {name: cursor, in: query, schema: {type: string}}
+        - {$ref: "#/components/parameters/since"}
       responses:
         '200':
           description: orders
@@ -50,6 +53,9 @@ paths:
                 properties:
                   data: {type: array, items: {$ref: "shop-schemas.yaml#/Order"}}
                   meta: {type: object}
+components:
+  parameters:
+    since: {name: updated_since, in: query, schema: {type: string}}
 """
 
 SHOP_SCHEMAS = """\
@@ -288,4 +294,14 @@ deliver:
     soap: {operation: PutItems, envelope: put-items.xml.j2}
   - target: oldsoap
     soap: {operation: PutItem}
+---
+""" + HEADER.format(name="bad-query", target="ledger") + """\
+trigger: {schedule: {cron: "0 2 * * *"}}
+extract:
+  http: {method: GET, path: /orders, params: {limt: 10}, pagination: {type: cursor}}
+steps:
+  - map: "{sku: number, qty: qty, order: id}"
+deliver:
+  - target: ledger
+    http: {method: POST, path: /entries}
 """)

@@ -50,6 +50,7 @@ def test_wv702_unknown_path_method_and_soap_operation(checked: list) -> None:
 def test_wv703_field_not_allowed(checked: list) -> None:
     assert _find(checked, "WV703", 44)[3:] == (43, 'colour: colour}"')          # closed JSON schema
     assert _find(checked, "WV703", 131)[3:] == (52, "colour: colour}}\"")       # XSD sequence, via the envelope
+    assert _find(checked, "WV703", 149)[3:] == (47, "limt: 10}, pagination: {type: cursor}}")  # undeclared query
 
 
 def test_wv704_required_never_written(checked: list) -> None:
@@ -72,7 +73,7 @@ def test_exact_set_of_contract_findings(checked: list) -> None:
     assert sorted((f[0], f[2]) for f in checked) == sorted([
         ("WV701", 19), ("WV702", 15), ("WV702", 31), ("WV702", 136), ("WV703", 44), ("WV703", 131),
         ("WV704", 63), ("WV705", 78), ("WV705", 97), ("WV706", 80), ("WV706", 81), ("WV706", 115),
-        ("WV706", 115), ("WV706", 115)])
+        ("WV706", 115), ("WV706", 115), ("WV703", 149)])
 
 
 def test_example_ecosystem_is_clean_and_fast(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,6 +47,8 @@ def usage(integration: str, paths: tuple[str, ...], fmt: str) -> None:
                      f"({call.where}, {escape(call.file)}:{call.line})")
         if call.records is not None:
             stdout.print(f"    records at: {escape('.'.join(call.records))}")
+        if call.query:
+            stdout.print(f"    query parameters: {escape(', '.join(q.name for q in call.query))}")
         for use in call.writes:
             kind = f" [{use.value_type}]" if use.value_type else ""
             stdout.print(f"    writes {escape(use.name)}{escape(kind)}  ← {escape(use.step)} "

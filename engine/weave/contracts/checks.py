@@ -100,12 +100,21 @@ def check_call(contract: Contract, call: Call) -> list[Diagnostic]:
         return _unknown_operation(contract, call) if call.style in ("http", "soap") else []
     out: list[Diagnostic] = []
     soap = contract.format == "wsdl"
-    if call.role == "write":
+    if call.role == "write" or call.writes:
         root = request_root(op, call)
         if root is not None:
             out.extend(_writes(contract, op, call, root, soap))
     if call.role == "read":
         out.extend(_reads(contract, op, call, soap))
+    if call.query and op.query is not None:
+        for use in call.query:
+            if use.name not in op.query:
+                close = difflib.get_close_matches(use.name, sorted(op.query), n=1)
+                out.append(make("WV703", f"{call.integration}: query parameter '{use.name}' is not declared by "
+                                f"{_where(contract, op)} (sent by {use.step})", use.file, use.line, use.column,
+                                hint=f"did you mean '{close[0]}'?" if close else
+                                f"declared: {', '.join(sorted(op.query)) or 'none'}",
+                                integration=call.integration, system=call.system, operation=op.key, field=use.name))
     return out
 
 

@@ -37,6 +37,7 @@ class Operation:
     response: Schema | None = field(default=None, compare=False)
     line: int = 1
     read_only: bool = False
+    query: frozenset[str] | None = None  # declared query parameters (None: the contract declares none)
 
 
 @dataclass(frozen=True)

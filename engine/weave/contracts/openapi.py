@@ -42,9 +42,25 @@ def load_openapi(path: str, reader: Reader, doc: Document | None = None) -> Cont
                 response=_response(op, resolver, path),
                 line=doc.position(("paths", raw_path, method), key=True)[0],
                 read_only=method in ("get", "head", "options"),
+                query=_query(item.get("parameters"), op.get("parameters"), resolver, path),
             )
     return Contract(file=path, format="openapi", version=str(info.get("version")) if info.get("version") else None,
                     operations=operations, title=str(info.get("title")) if info.get("title") else None)
+
+
+def _query(shared: Any, own: Any, resolver: Resolver, base: str) -> frozenset[str] | None:
+    names: set[str] = set()
+    declared = False
+    for params in (shared, own):
+        if not isinstance(params, list):
+            continue
+        for param in params:
+            param = resolver.resolve(param, base) if isinstance(param, Mapping) else None
+            if isinstance(param, Mapping):
+                declared = True
+                if param.get("in") == "query" and isinstance(param.get("name"), str):
+                    names.add(param["name"])
+    return frozenset(names) if declared else None
 
 
 def _media_schema(content: Any, resolver: Resolver, base: str) -> Schema | None:

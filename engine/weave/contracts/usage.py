@@ -44,6 +44,7 @@ class Call:
     body_key: str | None = None
     batch: bool = False
     complete: bool = True  # every written field is known (no unmapped input passes through)
+    query: tuple[FieldUse, ...] = ()  # query parameters the spec names (params, pagination, batch cursor)
 
     @property
     def key(self) -> str:
@@ -59,6 +60,8 @@ class Call:
             out["complete"] = self.complete
         if self.reads or self.role == "read":
             out["reads"] = [r.to_dict() for r in self.reads]
+        if self.query:
+            out["query"] = [q.to_dict() for q in self.query]
         if self.records is not None:
             out["records"] = dotted(self.records)
         return out
@@ -143,7 +146,7 @@ def _usage(project: Project, spec: Integration, sources: _Sources) -> Usage:
         call = _sink(spec, entry, index, target, branch, sources)
         if call is not None:
             calls.append(call)
-    extract = _extract(spec, all_reads)
+    extract = _extract(spec, all_reads, sources)
     if extract is not None:
         calls.insert(0, extract)
     calls += _gateway(spec)
@@ -157,7 +160,7 @@ def _style(block: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
     return None
 
 
-def _extract(spec: Integration, reads: list[FieldUse]) -> Call | None:
+def _extract(spec: Integration, reads: list[FieldUse], sources: _Sources) -> Call | None:
     block = spec.raw.get("extract")
     if not isinstance(block, Mapping) or _style(block) is None:
         return None
@@ -168,11 +171,52 @@ def _extract(spec: Integration, reads: list[FieldUse]) -> Call | None:
     records = op.get("records")
     records_path = exprs.value_path(records) if isinstance(records, str) else None
     records_pos = (doc.file, *doc.position(("extract", style, "records"))) if isinstance(records, str) else None
+    method = str(op.get("method", "GET")).upper()
+    writes: tuple[FieldUse, ...] = ()
+    if style == "soap" and isinstance(op.get("envelope"), str):  # the read request's parameters
+        source = sources.template(str(op["envelope"]), doc.file)
+        envelope = envelope_fields(source) if source else None
+        if envelope is not None:
+            env_line, env_col = doc.position(("extract", "soap", "envelope"))
+            writes = tuple(_envelope_use(f.path, f.source, f.literal, Shape(), doc.file, env_line, env_col,
+                                         "extract.soap.envelope") for f in envelope.fields)
     return Call(spec.name, spec.source, "read", style, "extract", doc.file, line, col,
-                method=str(op.get("method", "GET")).upper() if style == "http" else None,
+                method=method if style == "http" else None,
                 path=str(op["path"]) if isinstance(op.get("path"), str) and style == "http" else None,
                 operation=str(op["operation"]) if style == "soap" and op.get("operation") else None,
-                reads=tuple(_dedupe(reads)), records=records_path, records_pos=records_pos)
+                reads=tuple(_dedupe(reads)), records=records_path, records_pos=records_pos, writes=writes,
+                query=_query(spec, op) if style == "http" and method == "GET" else ())
+
+
+_PAGING_DEFAULTS = {"page": {"page_param": "page"}, "offset": {"offset_param": "offset", "limit_param": "limit"},
+                    "cursor": {"cursor_param": "cursor"}}
+
+
+def _query(spec: Integration, op: Mapping[str, Any]) -> tuple[FieldUse, ...]:
+    """Query parameter names a GET extract sends: `params` keys, the pagination's parameters (explicit or
+    the connector's defaults) and the batch cursor's `param`."""
+    doc = spec.doc
+    out: list[FieldUse] = []
+
+    def add(name: Any, at: tuple[str | int, ...], label: str, key: bool = False) -> None:
+        if isinstance(name, str) and name and "." not in name:
+            line, col = doc.position(at, key=key)
+            out.append(FieldUse((name,), label, doc.file, line, col))
+
+    for name in (op.get("params") or {}) if isinstance(op.get("params"), Mapping) else ():
+        add(name, ("extract", "http", "params", name), "extract.http.params", key=True)
+    paging = op.get("pagination")
+    if isinstance(paging, Mapping):
+        config = {**_PAGING_DEFAULTS.get(str(paging.get("type")), {}), **paging}
+        for key in ("page_param", "size_param", "offset_param", "limit_param", "cursor_param"):
+            if key in config:
+                where = ("extract", "http", "pagination", key if key in paging else "type")
+                add(config[key], where, "extract.http.pagination")
+    batch = spec.raw.get("batch")
+    cursor = batch.get("cursor") if isinstance(batch, Mapping) else None
+    if isinstance(cursor, Mapping):
+        add(cursor.get("param"), ("batch", "cursor", "param"), "batch.cursor")
+    return tuple(out)
 
 
 def _sink(spec: Integration, entry: Mapping[str, Any], index: int, target: str, flow: Flow,
