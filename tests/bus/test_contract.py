@@ -192,6 +192,31 @@ async def test_replay_to_one_group_leaves_the_other_untouched(bus: EventBus) -> 
         await bus.replay(TOPIC, "ga", "not-an-id")
 
 
+async def test_replay_counts_from_the_new_position_while_consumers_run(bus: EventBus) -> None:
+    from weave.bus import Message, Subscriber
+
+    sub = await bus.subscribe(TOPIC, "g", "c")
+    seen: list[int] = []
+
+    async def handler(m: Message) -> None:
+        seen.append(m.payload["i"])
+
+    async def dead_letter(m: Message, e: BaseException) -> None:
+        raise AssertionError(e)
+
+    worker = Subscriber(sub, handler, dead_letter=dead_letter, block_ms=50)
+    task = asyncio.create_task(worker.run())
+    ids = await bus.publish_many(TOPIC, [{"i": i} for i in range(6)])
+    while len(seen) < 6:
+        await asyncio.sleep(0.01)
+    assert await bus.replay(TOPIC, "g", ids[2]) == 4  # even if the worker is already re-reading them
+    while len(seen) < 10:
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await task
+    assert seen == [0, 1, 2, 3, 4, 5, 2, 3, 4, 5]
+
+
 async def test_retention_trims_old_history(bus_url: str) -> None:
     bus = await open_bus(bus_url, topic_retention={"short": Retention(max_len=5, max_age_s=None, approximate=False)})
     try:

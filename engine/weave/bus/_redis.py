@@ -230,8 +230,10 @@ class RedisBus(EventBus):
         if info.get("lag") is not None:
             return int(info["lag"])
         # Redis cannot tell after a SETID or trims: count what lies after the group's cursor.
+        return await self._count_after(topic, info["last-delivered-id"])
+
+    async def _count_after(self, topic: str, cursor: bytes) -> int:
         total = 0
-        cursor: bytes = info["last-delivered-id"]
         while total < _LAG_SCAN_LIMIT:
             start = b"(" + cursor
 
@@ -265,9 +267,11 @@ class RedisBus(EventBus):
         info = await self._group_info(topic, group)
         current = parse_id(info["last-delivered-id"].decode())
         new_id = id_before(*target)
-        if parse_id(new_id) < current:
-            await self.call(lambda r: r.xgroup_setid(self.stream(topic), group, new_id), "replay")
-        return await self.lag(topic, group)
+        if parse_id(new_id) >= current:
+            return await self.lag(topic, group)
+        await self.call(lambda r: r.xgroup_setid(self.stream(topic), group, new_id), "replay")
+        # counted from the new position, not the group's cursor: consumers may already be reading again
+        return await self._count_after(topic, new_id.encode())
 
     async def trim(self, topic: str) -> int:
         retention = self.retention_for(topic)

@@ -339,7 +339,7 @@ def replay(conn: sqlite3.Connection, topic: str, group: str, at_time: float | No
             target = current if first is None else first - 1
         new = max(0, min(current, target))
         conn.execute("UPDATE bus_groups SET last_id = ? WHERE topic = ? AND grp = ?", (new, topic, group))
-    return lag(conn, topic, group)
+        return lag(conn, topic, group)  # inside the transaction: consumers may fetch right after it
 
 
 # -- idempotency ---------------------------------------------------------------------------------------
