@@ -20,6 +20,8 @@ from weave.bus import (
     schema_validator,
 )
 
+from ._util import until
+
 TOPIC = "crm.order.created"
 
 
@@ -207,11 +209,9 @@ async def test_replay_counts_from_the_new_position_while_consumers_run(bus: Even
     worker = Subscriber(sub, handler, dead_letter=dead_letter, block_ms=50)
     task = asyncio.create_task(worker.run())
     ids = await bus.publish_many(TOPIC, [{"i": i} for i in range(6)])
-    while len(seen) < 6:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(seen) == 6)
     assert await bus.replay(TOPIC, "g", ids[2]) == 4  # even if the worker is already re-reading them
-    while len(seen) < 10:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(seen) == 10)
     worker.stop()
     await task
     assert seen == [0, 1, 2, 3, 4, 5, 2, 3, 4, 5]
