@@ -27,7 +27,7 @@ def integration() -> dict[str, Any]:
         "name": "nightly-customer-master", "source": "erp", "target": "warehouse",
         "trigger": {"schedule": {"cron": "0 2 * * *", "timezone": "Europe/Berlin", "missed": "skip"}},
         "extract": {"soap": {"operation": "urn:acme:erp:v1/ListCustomers", "envelope": "soap/list-customers.xml.j2",
-                             "records": "Envelope.Body.ListCustomersResponse.Customers.Customer", "page_size": 40}},
+                             "records": "ListCustomersResponse.Customers.Customer", "page_size": 40}},
         "deliver": [{"target": "warehouse", "sql": {"table": "erp_customers"}}],
         "batch": {"chunk_size": 100, "cursor": {"field": "ModifiedAt", "tie_breaker": "CustomerNumber"},
                   "load": {"mode": "merge", "primary_key": ["CustomerNumber"]}},
