@@ -1,4 +1,4 @@
-"""Child process of the kill -9 test (`python tests/etl/resume_child.py URL pg|sqlite DSN|PATH MODE`): runs one
+"""Child process of the kill -9 test (`python tests/etl/resume_child.py URL pg|sqlite|http DSN|PATH|DIR MODE`): runs one
 batch job and prints a line after every committed chunk. Self-contained: it imports nothing from tests/."""
 
 from __future__ import annotations
@@ -6,16 +6,31 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from typing import Any
 
 import httpx
 
-from weave.etl import BatchJob, CursorSpec, Pagination, PostgresTarget, RestSource, SqliteTarget
+from weave.etl import (
+    BatchJob,
+    CursorSpec,
+    HttpBulkTarget,
+    JsonFileCheckpointStore,
+    Pagination,
+    PostgresTarget,
+    RestSource,
+    SqliteTarget,
+)
 
 
 def main() -> None:
     url, kind, where, mode = sys.argv[1:5]
-    target = (PostgresTarget(where, "customers", primary_key=(), mode=mode) if kind == "pg"
-              else SqliteTarget(where, "customers", primary_key=(), mode=mode))
+    target: Any
+    if kind == "pg":
+        target = PostgresTarget(where, "customers", primary_key=(), mode=mode)
+    elif kind == "sqlite":
+        target = SqliteTarget(where, "customers", primary_key=(), mode=mode)
+    else:  # bulk HTTP: checkpoints in a JSON file store, after every acknowledged chunk
+        target = HttpBulkTarget(httpx.AsyncClient(base_url=url), "/bulk", JsonFileCheckpointStore(where), batch_size=30)
 
     def progress(rows: int, total: int | None) -> None:
         print(f"chunk {rows} {total}", flush=True)

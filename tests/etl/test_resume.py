@@ -12,11 +12,20 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import etl_testkit as kit
+import httpx
 import pytest
 
-from weave.etl import BatchJob, CursorSpec, PostgresTarget, SqliteTarget
+from weave.etl import (
+    BatchJob,
+    CursorSpec,
+    HttpBulkTarget,
+    JsonFileCheckpointStore,
+    PostgresTarget,
+    SqliteTarget,
+)
 
 ROOT = Path(__file__).parents[2]
 CHILD = Path(__file__).with_name("resume_child.py")
@@ -94,3 +103,20 @@ async def test_kill_9_resume_sqlite_exact_rows(source_url: str, tmp_path: Path) 
                             cursor=CursorSpec("updated_at", "id"), chunk_size=100).run()
     assert result.resumed and result.counts.loaded == N
     assert count() == (N, N)
+
+
+async def test_kill_9_resume_bulk_http_idempotent_resend(source_url: str, sink: Any, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    kill_after_chunks(source_url, "http", str(state), chunks=3)
+    store = JsonFileCheckpointStore(state)
+    crashed = await store.load("resume")
+    assert crashed is not None and crashed.run_id is not None  # a run in progress
+    sent_before = len(sink.records)
+    assert crashed.counts.loaded <= sent_before < N  # acknowledged chunks, maybe part of the next one
+    target = HttpBulkTarget(httpx.AsyncClient(base_url=source_url), "/bulk", store, batch_size=30)
+    result = await BatchJob("resume", kit.rest_source(source_url, limit=40), target,
+                            cursor=CursorSpec("updated_at", "id"), chunk_size=100).run()
+    assert result.resumed and result.run_id == crashed.run_id and result.counts.loaded == N
+    ids = [r["id"] for r in sink.records]
+    assert sorted(ids) == list(range(1, N + 1))  # every record once: re-sent batches carried the same keys
+    assert all(key.startswith(f"resume:{crashed.run_id}:") for key in sink.batches)
