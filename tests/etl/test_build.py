@@ -58,6 +58,8 @@ async def test_build_and_run_a_job_from_spec_blocks(source_url: str, pg_dsn: str
     assert result.counts.loaded == 250
     assert kit.pg_rows(pg_dsn, "SELECT count(*), min(email) FROM dw_customers") == [(250, "C100@EXAMPLE.COM")]
     assert "s3cret-token" not in repr(result)
+    await job.aclose()
+    assert job.source.client.is_closed  # type: ignore[attr-defined]
     monday_noon = lambda: datetime(2026, 11, 30, 11, 0, tzinfo=UTC)  # noqa: E731
     with pytest.raises(PeakHoursError, match="crm"):
         await build_job(integration(), SYSTEMS, clock=monday_noon).run()

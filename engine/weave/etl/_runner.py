@@ -122,6 +122,18 @@ class BatchJob:
                 with contextlib.suppress(Exception):
                     await self.lease.release(self.name)
 
+    async def aclose(self) -> None:
+        """Close what the job's source and target hold open between runs (HTTP clients). Call once, when the
+        job is no longer needed (a job built by `build_job` owns its clients)."""
+        with contextlib.suppress(Exception):
+            await self.source.aclose()
+        client = getattr(self.target, "client", None)
+        if client is not None and hasattr(client, "aclose"):
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        with contextlib.suppress(Exception):
+            await self.target.aclose()
+
     async def _renew(self, lost: asyncio.Event) -> None:
         assert self.lease is not None
         while True:
