@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import etl_testkit as kit
@@ -72,3 +74,18 @@ def test_build_refuses_incomplete_specs() -> None:
     del doc["deliver"]
     with pytest.raises(BatchConfigError, match="extract:` and one `deliver:"):
         build_job(doc, SYSTEMS)
+
+
+async def test_build_a_file_to_sqlite_job(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text("id;name\n1;Ann\n2;Bob\n")
+    (tmp_path / "in" / "b.csv").write_text("id;name\n3;Cid\n")
+    db = tmp_path / "dw.db"
+    systems = {"drop": {"api": {"style": "file"}}, "dw": {"api": {"style": "sql", "base_url": f"sqlite:///{db}"}}}
+    spec = {"name": "csv-import", "source": "drop", "target": "dw",
+            "extract": {"file": {"path": "in/*.csv", "format": "csv", "delimiter": ";"}},
+            "deliver": [{"target": "dw", "sql": {"table": "people", "primary_key": ["id"], "mode": "merge"}}]}
+    result = await build_job(spec, systems, base_dir=tmp_path).run()
+    assert result.counts.loaded == 3
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT id, name FROM people ORDER BY id").fetchall() == [("1", "Ann"), ("2", "Bob"), ("3", "Cid")]

@@ -103,7 +103,8 @@ def build_source(extract: Mapping[str, Any], system: Mapping[str, Any], cursor: 
         return SqliteSource(path, query, cursor) if path else PostgresSource(dsn, query, cursor)
     if "file" in extract:
         op = extract["file"]
-        return FileSource(str(op["path"]), str(op.get("format", "csv")), base_dir=str(base_dir))
+        return FileSource(str(op["path"]), str(op.get("format", "csv")), delimiter=str(op.get("delimiter", ",")),
+                          encoding=str(op.get("encoding", "utf-8")), base_dir=str(base_dir))
     if "soap" in extract:
         op = extract["soap"]
         envelope = op["envelope"]
