@@ -54,6 +54,18 @@ async def test_batch_job_on_the_state_store(source_url: str, sink: Any, tmp_path
         saved = await store.get_cursor("etl:crm-to-erp")
         assert saved is not None and saved["cursor"] == result.cursor
 
+        # two jobs of one worker get distinct holder ids: the store's lease stays exclusive between them
+        other = StateLease(store, holder="worker-1")
+        assert other.holder != lease.holder and other.holder.startswith("worker-1:")
+        assert await other.acquire("crm-to-erp", 30)
+        try:
+            await make().run()
+        except LeaseLostError:
+            pass
+        else:
+            raise AssertionError("two jobs of the same worker ran at once")
+        await other.release("crm-to-erp")
+
         # another worker holds the lease: this one refuses to run, and says so
         assert await store.acquire_lease("etl:crm-to-erp", "worker-2", 30)
         try:

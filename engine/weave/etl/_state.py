@@ -30,9 +30,12 @@ class StateCheckpointStore:
 
 
 class StateLease:
+    """The store's lease under a holder id unique to this instance (`<worker>:<random>`): the store lets a
+    holder re-acquire its own lease, so two jobs in one worker must not share an id."""
+
     def __init__(self, store: Any, holder: str | None = None) -> None:
         self._store = store
-        self.holder = holder or f"etl-{secrets.token_hex(6)}"
+        self.holder = f"{holder or 'etl'}:{secrets.token_hex(6)}"
 
     async def acquire(self, key: str, ttl_s: float) -> bool:
         return bool(await self._store.acquire_lease("etl:" + key, self.holder, ttl_s))
