@@ -155,3 +155,18 @@ def test_served_preview_and_screenshot(site: Path, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_rebuild_drops_pages_of_removed_specs_and_bad_specs_fail(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["docs", "build", str(ROOT / "specs"), "--out", str(out)]).exit_code == 0
+    (out / "integrations" / "removed-long-ago.html").write_text("old")
+    result = runner.invoke(cli, ["docs", "build", str(ROOT / "specs"), "--out", str(out)])
+    assert result.exit_code == 0 and "pages to" in result.output
+    assert not (out / "integrations" / "removed-long-ago.html").exists()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.yaml").write_text("kind: integration\nname: broken\n")
+    failed = runner.invoke(cli, ["docs", "build", str(bad), "--out", str(tmp_path / "site2")])
+    assert failed.exit_code == 1 and "WV202" in failed.output and not (tmp_path / "site2").exists()
