@@ -16,11 +16,13 @@ from weave.errors import TransientError
 from weave.etl import (
     BatchJob,
     CursorSpec,
+    DriftEvent,
     FileTarget,
     HttpBulkTarget,
     JsonFileCheckpointStore,
     MemoryCheckpointStore,
     PostgresTarget,
+    SchemaDriftError,
     SqliteTarget,
 )
 
@@ -106,3 +108,18 @@ async def test_sqlite_merge_and_replace(source_url: str, store: kit.ListStore, t
                    chunk_size=100).run()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*), max(id) FROM customers").fetchone() == (250, 250)
+
+
+async def test_csv_file_target_reports_drift_and_fails_when_told(source_url: str, store: Any, tmp_path: Path) -> None:
+    for i in range(200, 210):
+        store.upsert(kit.customer(i, tier="gold"))  # a column the header (from the first chunk) does not have
+    events: list[DriftEvent] = []
+    out = tmp_path / "c.csv"
+    result = await BatchJob("csv-drift", kit.rest_source(source_url), FileTarget(str(out), MemoryCheckpointStore(), "csv"),
+                            chunk_size=100, on_drift=events.append).run()
+    assert result.counts.loaded == 250 and [(e.column, e.action) for e in events] == [("tier", "ignored")]
+    assert out.read_text().splitlines()[0] == "id,name,email,country,updated_at"
+    strict = FileTarget(str(tmp_path / "d.csv"), MemoryCheckpointStore(), "csv", schema_drift="fail")
+    with pytest.raises(SchemaDriftError, match="tier"):
+        await BatchJob("csv-strict", kit.rest_source(source_url), strict, chunk_size=100).run()
+    assert not (tmp_path / "d.csv").exists()

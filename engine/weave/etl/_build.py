@@ -141,7 +141,8 @@ def build_target(deliver: Mapping[str, Any], system: Mapping[str, Any], batch: M
                               wrap=op.get("body_key"), count_field=op.get("count_field"), method=str(op.get("method", "POST")))
     if "file" in deliver:
         op = deliver["file"]
-        return FileTarget(str(base_dir / str(op["path"])), checkpoints, str(op.get("format", "jsonl")))
+        return FileTarget(str(base_dir / str(op["path"])), checkpoints, str(op.get("format", "jsonl")),
+                          schema_drift=drift)
     raise BatchConfigError(f"deliver needs one of sql, http, file for a batch job (got {sorted(deliver)})")
 
 
