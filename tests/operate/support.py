@@ -171,13 +171,18 @@ class Worker:
         self._log.close()
 
 
-def metric_value(text: str, name: str, **labels: str) -> float:
-    """Sum of the samples of `name` whose labels include `labels`."""
-    total = 0.0
+def samples(text: str, name: str, **labels: str) -> list[float]:
+    """Values of the samples of `name` whose labels include `labels` (any label order)."""
+    out = []
     for line in text.splitlines():
         if not line.startswith(name + "{") and not line.startswith(name + " "):
             continue
         head, _, value = line.rpartition(" ")
         if all(f'{k}="{v}"' in head for k, v in labels.items()):
-            total += float(value)
-    return total
+            out.append(float(value))
+    return out
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels`."""
+    return sum(samples(text, name, **labels))

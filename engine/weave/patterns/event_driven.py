@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from weave import correlation
 from weave.errors import TransformError, TransientError
 from weave.patterns._ingest import Ingest
 from weave.patterns._poll import PollLoop
@@ -131,8 +132,8 @@ class EventDrivenFlow(Flow):
                     key = self.key_expr.search(payload) if self.key_expr is not None else None
                     started = time.perf_counter()
                     try:
-                        await services.bus.publish(self.publishes, payload,
-                                                   key=None if key is None else str(key))
+                        await services.bus.publish(self.publishes, payload, key=None if key is None else str(key),
+                                                   headers=correlation.headers())
                     except EventRejected as exc:
                         metrics.rejected(self.name, "event_schema")
                         await services.dead_letter(self.name, payload, str(exc), 1)
@@ -149,6 +150,10 @@ class EventDrivenFlow(Flow):
     # --- subscriber ---------------------------------------------------------------------------
     async def handle_message(self, message: Any) -> None:
         """Transform and deliver one event. Returning acks it; raising TransientError retries it."""
+        with correlation.bind(correlation.of(message.headers)):
+            await self._handle_message(message)
+
+    async def _handle_message(self, message: Any) -> None:
         services = self.services
         try:
             outputs = self.pipeline.run(message.payload) if self.pipeline else [message.payload]
@@ -164,8 +169,9 @@ class EventDrivenFlow(Flow):
 
     async def exhausted(self, message: Any, error: BaseException) -> None:
         """The bus gave up on a message (its consumers kept dying, or a terminal error): dead-letter it."""
-        await self.services.dead_letter(self.name, message.payload, f"{type(error).__name__}: {error}",
-                                        message.delivery_count)
+        with correlation.bind(correlation.of(message.headers)):
+            await self.services.dead_letter(self.name, message.payload, f"{type(error).__name__}: {error}",
+                                            message.delivery_count)
 
     async def status_fields(self) -> dict[str, Any]:
         if not self.subscribes:

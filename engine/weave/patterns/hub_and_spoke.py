@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from weave import correlation
 from weave.errors import TransformError
 from weave.patterns._ingest import Ingest
 from weave.patterns._poll import PollLoop
@@ -75,7 +76,7 @@ class HubAndSpokeFlow(Flow):
 
     async def enqueue(self, records: list[dict[str, Any]]) -> dict[str, int]:
         keys = [self._order_key(r) for r in records] if self.order_expr is not None else None
-        await self.services.state.enqueue_many(self.queue, records, keys=keys)
+        await self.services.state.enqueue_many(self.queue, records, keys=keys, headers=correlation.headers())
         self.services.metrics().message(self.name, "accepted", len(records))
         self.wake.set()
         return {"accepted": len(records)}
@@ -115,8 +116,9 @@ class HubAndSpokeFlow(Flow):
 
     async def _lane(self, items: list[Any], pending: set[int], done: list[int]) -> None:
         for item in items:
-            if await self.handle_item(item):
-                done.append(item.id)
+            with correlation.bind(correlation.of(item.headers)):
+                if await self.handle_item(item):
+                    done.append(item.id)
             pending.discard(item.id)
 
     async def _heartbeat(self, pending: set[int]) -> None:

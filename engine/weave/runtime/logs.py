@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from weave import correlation
 from weave.secrets import redact
 
 
@@ -27,6 +28,9 @@ class JsonLogger:
                   "revision": self.revision}
         if integration:
             record["integration"] = integration
+        correlation_id = correlation.current()
+        if correlation_id:
+            record["correlation_id"] = correlation_id
         record.update(fields)
         line = orjson.dumps(record, default=str).decode()
         if self.secrets:

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from weave import correlation
 from weave.patterns.base import HttpRequest, HttpResponse, HttpRoute
 
 Scope = dict[str, Any]
@@ -195,16 +196,20 @@ class RuntimeApp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request = HttpRequest(method=scope["method"], path=scope["path"], headers=headers, body=body,
                               path_params=params, query=scope.get("query_string", b"").decode("latin-1"))
+        correlation_id = correlation.from_headers(headers)
         self.inflight += 1
         try:
-            response: HttpResponse = await route.handler(request)
+            with correlation.bind(correlation_id):
+                response: HttpResponse = await route.handler(request)
         except Exception as exc:  # noqa: BLE001 - never leak internals to the caller; log them
             if self.on_error is not None:
-                self.on_error(route.integration, exc)
+                with correlation.bind(correlation_id):
+                    self.on_error(route.integration, exc)
             response = HttpResponse(500, {"error": {"code": "internal_error", "message": "internal error"}})
         finally:
             self.inflight -= 1
-        await send_json(send, response.status, response.body, response.headers)
+        await send_json(send, response.status, response.body,
+                        {**response.headers, "x-correlation-id": correlation_id})
 
     async def _status(self, scope: Scope, send: Send, path: str) -> None:
         if not self._authorised(scope):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from weave import correlation
 from weave.delivery import BreakerConfig, BreakerRegistry
 from weave.runtime.logs import JsonLogger
 from weave.runtime.metrics import Metrics
@@ -83,7 +84,8 @@ class RuntimeServices:
                           target: str | None = None, key: str | None = None) -> None:
         spec = self.project.integrations.get(integration)
         await self.state.dlq_put(integration, payload, error, attempts=max(attempts, 1), revision=self.revision,
-                                 source=spec.source if spec else None, target=target, key=key)
+                                 source=spec.source if spec else None, target=target, key=key,
+                                 headers=correlation.headers())
         self._metrics.message(integration, "dead_letter_stored")
         self.logger.log(integration, "dead-lettered", level="warning", error=error, target=target, key=key,
                         attempts=attempts)
