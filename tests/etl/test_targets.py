@@ -123,3 +123,27 @@ async def test_csv_file_target_reports_drift_and_fails_when_told(source_url: str
     with pytest.raises(SchemaDriftError, match="tier"):
         await BatchJob("csv-strict", kit.rest_source(source_url), strict, chunk_size=100).run()
     assert not (tmp_path / "d.csv").exists()
+
+
+@pytest.mark.parametrize("policy", ["evolve", "ignore", "fail"])
+async def test_sqlite_schema_drift_policies(source_url: str, store: Any, tmp_path: Path, policy: str) -> None:
+    db = str(tmp_path / "t.db")
+
+    def make() -> BatchJob:
+        return BatchJob("lite-drift", kit.rest_source(source_url), SqliteTarget(db, "customers", ("id",), "merge", policy),
+                        cursor=CursorSpec("updated_at", "id"), chunk_size=100)
+
+    await make().run()
+    store.upsert(kit.customer(300, seconds=900, tier="gold"))
+    if policy == "fail":
+        with pytest.raises(SchemaDriftError):
+            await make().run()
+        expected: tuple[Any, ...] = (250,)
+    else:
+        result = await make().run()
+        assert [(d.column, d.action) for d in result.drift] == [("tier", "added" if policy == "evolve" else "ignored")]
+        expected = (251,)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM customers").fetchone() == expected
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(customers)")]
+    assert ("tier" in columns) == (policy == "evolve")
