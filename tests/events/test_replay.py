@@ -108,3 +108,32 @@ def test_replay_refuses_unknown_subscriber_and_bad_since(deployed: str) -> None:
     since = runner.invoke(cli, ["events", "replay", TOPIC, "-s", "case-resolved-archive", "--since", "yesterday",
                                 "--state", deployed])
     assert since.exit_code == 2 and "ISO 8601" in since.output
+
+
+def test_replay_since_a_message_id_rewinds_only_that_group(deployed: str, bus_url: str) -> None:
+    import asyncio
+
+    from weave.bus import open_bus
+
+    groups = ("case-resolved-archive", "case-resolved-survey")
+
+    async def consume_all() -> list[str]:
+        async with await open_bus(bus_url) as bus:
+            for group in groups:
+                await bus.ensure_group(TOPIC, group)
+            ids = [await bus.publish(TOPIC, {"case_id": str(i)}) for i in range(5)]
+            for group in groups:
+                sub = await bus.subscribe(TOPIC, group, "w")
+                got = await sub.fetch(10)
+                assert await sub.ack([m.id for m in got]) == 5
+            return ids
+
+    async def lags() -> dict[str, int]:
+        async with await open_bus(bus_url) as bus:
+            return {g: await bus.lag(TOPIC, g) for g in groups}
+
+    ids = asyncio.run(consume_all())
+    _, result = _cli("events", "replay", TOPIC, "-s", "case-resolved-archive", "--since", ids[2],
+                     "--state", deployed, "--bus", bus_url, "--format", "json")
+    assert result["lag"] == 3 and result["other_groups"] == ["case-resolved-survey"]
+    assert asyncio.run(lags()) == {"case-resolved-archive": 3, "case-resolved-survey": 0}

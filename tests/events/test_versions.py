@@ -149,3 +149,11 @@ def test_default_baseline_is_the_last_applied_revision(repo: Path) -> None:
     code, diags = _validate()
     assert code == 1 and _found(diags) == [("WV862", 11, 19)]
     assert "applied revision 1" in diags[0]["message"]
+
+
+def test_unreadable_state_file_is_a_warning(repo: Path) -> None:
+    (repo / ".weave").mkdir()
+    (repo / ".weave" / "state.db").write_bytes(b"this is not a database" * 100)
+    code, diags = _validate()
+    assert code == 0 and _found(diags) == [("WV864", 1, 1)]
+    assert "cannot read the last applied revision" in diags[0]["message"]

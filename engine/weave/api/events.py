@@ -255,6 +255,10 @@ async def replay_subscriber(*, state_url: str, bus_url: str, event: str, subscri
         await state.close()
 
 
+class BaselineUnreadable(Exception):
+    """The state file exists but its last revision cannot be read."""
+
+
 # --- versioning baselines (offline) ------------------------------------------------------------------
 def _events_of(documents: list[dict[str, Any]]) -> dict[str, Event]:
     return dict(load_sources(documents).project.events)
@@ -271,8 +275,12 @@ def state_baseline(state_url: str) -> tuple[dict[str, Event], str] | None:
     try:
         with sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True) as db:
             row = db.execute("SELECT id, specs FROM weave_revisions ORDER BY id DESC LIMIT 1").fetchone()
-    except sqlite3.Error:
-        return None  # not a state store yet (no revisions table)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None  # not a state store (yet)
+        raise BaselineUnreadable(f"{path}: {exc}") from None
+    except sqlite3.Error as exc:
+        raise BaselineUnreadable(f"{path}: {exc}") from None
     if row is None:
         return None
     documents = [d for d in (orjson.loads(row[1]) or {}).get("documents", []) if d.get("kind") == "event"]
@@ -314,7 +322,12 @@ def event_version_diagnostics(load: LoadResult, *, ref: str | None = None,
         return check_event_versions(events, baseline, f"git {ref}")
     if state_url is None:
         return []
-    found = state_baseline(state_url)
+    try:
+        found = state_baseline(state_url)
+    except BaselineUnreadable as exc:
+        first = events[0]
+        return [make("WV864", f"event versioning: cannot read the last applied revision: {exc}", first.doc.file,
+                     first.doc.line, first.doc.column)]
     if found is None:
         return []
     return check_event_versions(events, found[0], found[1])
