@@ -88,6 +88,9 @@ def test_erp_rename_and_removed_operation(ecosystem: Path) -> None:
 
     text = _weave("validate", "specs", "--against-ref", "HEAD", cwd=ecosystem)
     assert text.returncode == 1
+    assert ("contract of erp vs HEAD: 6 breaking, 5 non-breaking change(s); breaks 3 integration(s): "
+            "customer-master-sync (sales-ops), nightly-customer-master (finance-it), order-to-erp (finance-it)"
+            ) in text.stdout
     assert "breaks order-to-erp (owner finance-it): operation CreateOrder removed" in text.stdout
     assert ("breaks customer-master-sync (owner sales-ops): field 'Customer.CrmId' removed from UpsertCustomer "
             "request (probably renamed to 'CrmReference')") in text.stdout

@@ -89,6 +89,14 @@ class SystemChange:
     def breaking(self) -> list[Change]:
         return [c for c in self.changes if c.breaking]
 
+    def summary_line(self, ref: str) -> str:
+        """One line for people: what changed and whom it breaks (owners included)."""
+        who = sorted({f"{a.integration} ({a.owner or 'no owner'})" for a in self.affected})
+        versions = f" {self.old_version} → {self.new_version}" if self.old_version != self.new_version else ""
+        head = (f"contract of {self.system or self.contract} vs {ref}{versions}: {len(self.breaking)} breaking, "
+                f"{len(self.changes) - len(self.breaking)} non-breaking change(s)")
+        return head + (f"; breaks {len(who)} integration(s): {', '.join(who)}" if who else "; breaks no integration")
+
     def to_dict(self) -> dict[str, Any]:
         return {"system": self.system, "contract": self.contract, "old_version": self.old_version,
                 "new_version": self.new_version,
@@ -211,10 +219,11 @@ def _ref_diagnostics(system: str, path: str, ref: str, changes: Iterable[Change]
     return out
 
 
-def with_ref_check(result: ValidateResult, ref: str) -> ValidateResult:
-    """A validate result with the `--against-ref REF` diagnostics added (same files, re-sorted)."""
+def with_ref_check(result: ValidateResult, ref: str) -> tuple[ValidateResult, list[SystemChange]]:
+    """A validate result with the `--against-ref REF` diagnostics added (same files, re-sorted), and the
+    changed contracts."""
     from weave.api.validate import ValidateResult
 
     found = against_ref(result.load, ref)
     diagnostics = sorted([*result.diagnostics, *found.diagnostics], key=lambda d: d.sort_key())
-    return ValidateResult(load=result.load, diagnostics=diagnostics)
+    return ValidateResult(load=result.load, diagnostics=diagnostics), found.systems

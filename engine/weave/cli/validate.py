@@ -41,15 +41,18 @@ def validate(paths: tuple[str, ...], fmt: str, strict_owners: bool | None, warni
       weave validate specs/ --against-ref origin/main   # what a contract change breaks, with owners
     """
     result = api_validate(resolve_paths(paths), strict_owners=strict_owners)
+    impact: list = []
     if against_ref:
         from weave.api.contracts import with_ref_check
 
-        result = with_ref_check(result, against_ref)
+        result, impact = with_ref_check(result, against_ref)
     from weave.cli.events_cmd import with_event_versions_cli
 
     result = with_event_versions_cli(result, events_ref)
     if fmt == "text":
         print_diagnostics(result.diagnostics)
+        for change in impact:  # --against-ref: one line per changed contract, with the owners it concerns
+            stdout.print(change.summary_line(against_ref or ""), markup=False)
         errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)
         colour = "red" if errors else ("yellow" if warnings else "green")
         stdout.print(f"[{colour}]{len(result.files)} file(s) checked: {errors} error(s), {warnings} warning(s)"
