@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +15,52 @@ from weave.api.ownership import codeowners
 from weave.cli.main import cli
 from weave.ownership.codeowners import BEGIN, END
 
-ROOT = Path(__file__).resolve().parents[2]
+OWNERS = """\
+kind: owner
+name: support-eng
+contacts: {email: support@acme.example, handle: "@acme/support-eng"}
+---
+kind: owner
+name: finance-it
+contacts: {email: finance@acme.example, handle: "acme/finance-it"}
+---
+kind: owner
+name: sales-ops
+contacts: {email: sales@acme.example}
+"""
+SYSTEMS = """\
+kind: system
+name: crm
+owner: sales-ops
+api: {style: rest, base_url: "${env:CRM_URL}"}
+---
+kind: system
+name: erp
+owner: finance-it
+api: {style: rest, base_url: "${env:ERP_URL}"}
+"""
+FLOWS = """\
+kind: integration
+name: {name}
+owner: {owner}
+source: crm
+target: erp
+direction: push
+timing: near-real-time
+volume: {{records_per_transaction: 1, transactions_per_day: 100}}
+coupling: loose
+"""
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
-    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    specs = tmp_path / "specs"
+    (specs / "integrations").mkdir(parents=True)
+    (specs / "owners.yaml").write_text(OWNERS)
+    (specs / "systems.yaml").write_text(SYSTEMS)
+    (specs / "integrations" / "point-to-point.yaml").write_text(FLOWS.format(name="calls", owner="support-eng"))
+    (specs / "integrations" / "orders.yaml").write_text(
+        FLOWS.format(name="orders", owner="finance-it") + "---\n" + FLOWS.format(name="quotes", owner="sales-ops"))
     (tmp_path / "weave.toml").write_text("")
     cwd = os.getcwd()
     os.chdir(tmp_path)
@@ -39,8 +78,9 @@ def test_maps_each_spec_file_to_its_owners_handles(project: Path) -> None:
     result = codeowners([project / "specs"])
     entries = dict(result.entries)
     assert entries["specs/integrations/point-to-point.yaml"] == ("@acme/support-eng",)
-    assert entries["specs/integrations/hub-and-spoke.yaml"] == ("@acme/finance-it", "@acme/sales-ops")
-    assert "@acme/data-platform" in entries["specs/owners/teams.yaml"]  # a team owns its own contacts
+    assert entries["specs/integrations/orders.yaml"] == ("@acme/finance-it", "@sales-ops")  # handle, else @owner
+    assert entries["specs/owners.yaml"] == ("@acme/finance-it", "@acme/support-eng", "@sales-ops")  # own contacts
+    assert entries["specs/systems.yaml"] == ("@acme/finance-it", "@sales-ops")
     lines = result.section.splitlines()
     assert lines[0] == BEGIN and lines[-1] == END
     assert ["/specs/integrations/point-to-point.yaml", "@acme/support-eng"] in [line.split() for line in lines]
@@ -65,7 +105,7 @@ def test_cli_writes_checks_and_validate_warns_when_stale(project: Path) -> None:
     assert runner.invoke(cli, ["codeowners", "specs", "--check"]).exit_code == 0
     assert _wv851(project) == []
     # an owner's handle changes: the committed file is stale now
-    teams = project / "specs" / "owners" / "teams.yaml"
+    teams = project / "specs" / "owners.yaml"
     teams.write_text(teams.read_text().replace("@acme/support-eng", "@acme/customer-care"))
     assert _wv851(project) == [str(project / "CODEOWNERS")]
     [diag] = [d for d in validate([project / "specs"]).diagnostics if d.code == "WV851"]
@@ -85,5 +125,5 @@ def test_hand_written_rules_around_the_section_are_kept(project: Path) -> None:
     assert result.exit_code == 0 and ".github/CODEOWNERS" in result.output
     text = committed.read_text()
     assert text.startswith("* @acme/platform\n" + BEGIN) and text.endswith(END + "\n/docs/ @acme/writers\n")
-    assert "/old.yaml" not in text and "/specs/owners/teams.yaml" in text
+    assert "/old.yaml" not in text and "/specs/owners.yaml" in text
     assert _wv851(project) == [] and not (project / "CODEOWNERS").exists()
