@@ -70,8 +70,7 @@ def schema_breaks(old: Mapping[str, Any], new: Mapping[str, Any], path: Path = (
     out: list[SchemaBreak] = []
     old_types, new_types = _types(old), _types(new)
     if new_types is not None:
-        raw_old = _types(old) or set()
-        lost = sorted((raw_old - new_types) if old_types is not None else {"any"})
+        lost = sorted(old_types - new_types) if old_types is not None else ["any"]
         if lost:
             out.append(SchemaBreak("WV862", f"{where}: type {_show(new.get('type'))} no longer accepts "
                                    f"{', '.join(lost)} (was {_show(old.get('type')) if old_types else 'any'})",
