@@ -115,3 +115,22 @@ def test_a_contract_new_since_the_ref_breaks_nothing(ecosystem: Path) -> None:
     assert result.returncode == 0, result.stdout
     codes = {d["code"] for d in json.loads(result.stdout)["diagnostics"]}
     assert not codes & {"WV702", "WV707", "WV708", "WV709"}, result.stdout
+
+
+def test_plan_hook_compares_with_the_contracts_of_an_applied_revision(ecosystem: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from weave.api.contracts import contract_assets, contract_changes_since
+    from weave.spec import load_project
+
+    monkeypatch.chdir(ecosystem)
+    stored = contract_assets(load_project(["specs"]))
+    assert {"contracts/erp.wsdl", "contracts/crm.openapi.yaml", "contracts/crm/schemas.yaml",
+            "contracts/common.yaml"} <= set(stored)
+    assert contract_changes_since(load_project(["specs"]), stored).systems == []
+    _erp_changes(ecosystem)
+    found = contract_changes_since(load_project(["specs"]), stored)
+    (erp,) = found.systems
+    assert erp.system == "erp" and len(erp.breaking) == 6
+    assert {(a.integration, a.owner) for a in erp.affected} == {
+        ("order-to-erp", "finance-it"), ("customer-master-sync", "sales-ops"), ("nightly-customer-master", "finance-it")}
+    assert "vs the applied revision" in erp.summary_line("the applied revision")

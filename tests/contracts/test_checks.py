@@ -215,3 +215,49 @@ def test_json_schema_contract_of_a_file_system(tmp_path: Path, monkeypatch: pyte
     found = [(d.code, d.line, d.column, d.data.get("field")) for d in validate(["specs"]).diagnostics
              if d.code.startswith("WV7") and d.file == INTEGRATIONS]
     assert sorted(found) == [("WV703", 17, 32, "note"), ("WV705", 35, 14, "quantity")]
+
+
+MALFORMED = """\
+kind: integration
+name: odd
+owner: team-a
+source: shop
+target: ledger
+direction: push
+timing: batch
+volume: {records_per_transaction: 1, transactions_per_day: 1}
+coupling: loose
+trigger: {schedule: {cron: "0 2 * * *"}}
+extract: {http: {method: GET, path: /orders, records: "data[?"}}
+steps:
+  - map: 42
+  - map: "{a: "
+  - set: [1, 2]
+  - set: {x: {template: "{{ unclosed"}, y: {expression: "1 +"}, z: {nothing: 1}}
+  - template: {field: t, file: does/not/exist.j2}
+  - split: {with: {a: b}}
+  - coerce: {c: {}}
+  - rename: "a"
+  - drop: {a: 1}
+  - lookup: {table: nope}
+  - validate: {event: nope}
+  - use: no-such-transform
+  - {filter: "a", map: "b"}
+  - unknown_kind: 1
+deliver:
+  - "not a mapping"
+  - {target: ledger, soap: {operation: X, envelope: does/not/exist.xml.j2}}
+  - {target: ledger, http: {method: POST}}
+  - {target: ledger, steps: "nope", http: {path: /entries}}
+"""
+
+
+def test_malformed_specs_never_crash_the_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, MALFORMED)
+    monkeypatch.chdir(tmp_path)
+    result = validate(["specs"])  # schema and step errors are reported by their own checks
+    assert result.diagnostics
+    from weave.contracts.usage import integration_usage
+
+    usage = integration_usage(result.load.project, result.load.project.integrations["odd"])
+    assert [c.where for c in usage.calls] == ["extract", "deliver[1]", "deliver[2]", "deliver[3]"]

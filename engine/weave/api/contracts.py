@@ -155,10 +155,58 @@ def against_ref(load: LoadResult, ref: str) -> RefResult:
     """Compare every declared contract with its version at git revision `ref` (read with `git show`, offline).
     Breaking changes become WV707 errors at the spec position of each use, with the integration's owner;
     changes that break nothing are WV708 infos at the contract file."""
+    from weave.contracts.gitref import git_reader
+
+    return _compare(load, ref, lambda path, near: git_reader(ref, near))
+
+
+def contract_assets(load: LoadResult) -> dict[str, str]:
+    """The contract files of the project's systems, and every file their `$ref`s read, by path relative to
+    the project root. Store them with a deployed revision; `contract_changes_since(load, assets)` later
+    tells what a plan's contract changes break (for `weave plan`)."""
+    from weave.contracts.loader import file_reader, load_contract
+    from weave.contracts.model import ContractError
+    from weave.contracts.resolve import contract_path
+
+    root = Path(load.project.root or ".").resolve()
+    out: dict[str, str] = {}
+
+    def recording(path: str) -> bytes:
+        data = file_reader(path)
+        out[_relative(path, root)] = data.decode("utf-8", errors="replace")
+        return data
+
+    for system in load.project.systems.values():
+        path = contract_path(system)
+        if path is not None:
+            try:
+                load_contract(path, recording)
+            except ContractError:
+                continue
+    return out
+
+
+def contract_changes_since(load: LoadResult, assets: dict[str, str], label: str = "the applied revision") -> RefResult:
+    """Like `against_ref`, with the old contracts taken from `assets` (see `contract_assets`)."""
+    root = Path(load.project.root or ".").resolve()
+
+    def reader(path: str) -> bytes:
+        return assets[_relative(path, root)].encode()  # KeyError: not in that revision
+
+    return _compare(load, label, lambda path, near: reader)
+
+
+def _relative(path: str, root: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(Path(path).resolve(), root)).as_posix()
+
+
+def _compare(load: LoadResult, ref: str, make_reader: Any) -> RefResult:
     if not _declares_contract(load):
         return RefResult()
     from weave.contracts.diff import diff_contracts
-    from weave.contracts.gitref import GitRefError, git_reader
+    from weave.contracts.gitref import GitRefError
     from weave.contracts.impact import contract_impact
     from weave.contracts.loader import load_contract
     from weave.contracts.model import ContractError
@@ -174,7 +222,7 @@ def against_ref(load: LoadResult, ref: str) -> RefResult:
             continue
         line, col = system.doc.position(("api", "contract"))
         try:
-            reader = git_reader(ref, path if Path(path).exists() else system.doc.file)
+            reader = make_reader(path, path if Path(path).exists() else system.doc.file)
             old = load_contract(path, reader)
             new = load_contract(path)
         except GitRefError as exc:
