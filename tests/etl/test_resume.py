@@ -5,6 +5,7 @@ The target uses load mode `insert` (no merge to hide duplicates), so a chunk loa
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -23,7 +24,9 @@ from weave.etl import (
     CursorSpec,
     HttpBulkTarget,
     JsonFileCheckpointStore,
+    LeaseLostError,
     PostgresTarget,
+    RedisLease,
     SqliteTarget,
 )
 
@@ -37,9 +40,9 @@ def store() -> kit.ListStore:
     return kit.ListStore([kit.customer(i) for i in range(1, N + 1)])
 
 
-def kill_after_chunks(url: str, kind: str, where: str, chunks: int) -> int:
+def kill_after_chunks(url: str, kind: str, where: str, chunks: int, *extra: str) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "engine"), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, str(CHILD), url, kind, where, "insert"],
+    proc = subprocess.Popen([sys.executable, str(CHILD), url, kind, where, "insert", *extra],
                             stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     seen = 0
@@ -120,3 +123,26 @@ async def test_kill_9_resume_bulk_http_idempotent_resend(source_url: str, sink: 
     ids = [r["id"] for r in sink.records]
     assert sorted(ids) == list(range(1, N + 1))  # every record once: re-sent batches carried the same keys
     assert all(key.startswith(f"resume:{crashed.run_id}:") for key in sink.batches)
+
+
+async def test_a_crashed_workers_lease_expires_and_another_worker_resumes(
+    source_url: str, pg_dsn: str, redis_url: str
+) -> None:
+    kill_after_chunks(source_url, "pg", pg_dsn, 3, redis_url)
+    lease = RedisLease.from_url(redis_url)
+    try:
+        def job() -> BatchJob:
+            return BatchJob("resume", kit.rest_source(source_url, limit=40),
+                            PostgresTarget(pg_dsn, "customers", primary_key=(), mode="insert"),
+                            cursor=CursorSpec("updated_at", "id"), chunk_size=100, lease=lease)
+
+        if await lease.holder("resume") is not None:  # the dead worker's lease is still live: no second runner
+            with pytest.raises(LeaseLostError):
+                await job().run()
+        while await lease.holder("resume") is not None:  # it expires (ttl 1 s) since nobody renews it
+            await asyncio.sleep(0.05)
+        result = await job().run()
+        assert result.resumed and result.counts.loaded == N
+        assert kit.pg_rows(pg_dsn, "SELECT count(*), count(DISTINCT id) FROM customers") == [(N, N)]
+    finally:
+        await lease.aclose()
