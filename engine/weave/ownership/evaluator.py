@@ -139,5 +139,13 @@ class SloEvaluator:
             obs = await observe(state, name, slos, now=now, watching_since=since, dlq=dlq, extra=extra.get(name))
             sent += await self.router.apply(routing_for(project, name), evaluate_all(slos, obs), now=now,
                                             silenced=name in silenced)
+        await self._close_orphans(set(patterns) & set(project.integrations), now)
         self.rounds += 1
         return sent
+
+    async def _close_orphans(self, running: set[str], now: float) -> None:
+        """Alerts of integrations this revision no longer runs are resolved (quietly: nothing to recover)."""
+        for alert in await self.supervisor.state.alerts_list(status="open", limit=1000):
+            if alert.integration not in running and await self.supervisor.state.alerts_resolve(alert.id, at=now):
+                self.supervisor.logger.log(alert.integration, "alert closed: integration no longer running",
+                                           slo=alert.slo, alert=alert.id)
