@@ -244,6 +244,8 @@ steps:
   - use: no-such-transform
   - {filter: "a", map: "b"}
   - unknown_kind: 1
+  - ref: 1
+  - template_source: 1
 deliver:
   - "not a mapping"
   - {target: ledger, soap: {operation: X, envelope: does/not/exist.xml.j2}}

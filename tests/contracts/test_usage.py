@@ -155,3 +155,10 @@ def test_deep_paths_and_pipes() -> None:
     assert [r.path for r in reads("x.y | z")] == [("x", "y", "z")]
     assert [r.path for r in reads("items[?kind == 'a'].price.net")] == [("items", "[]", "kind"),
                                                                        ("items", "[]", "price", "net")]
+
+
+def test_template_reads_follow_every_branch_and_skip_locals() -> None:
+    from weave.contracts.templates import template_reads
+
+    source = "{% if a.b %}{{ c }}{% elif d %}{{ e.f }}{% else %}{{ g }}{% endif %}{% set h = i %}{{ h }}"
+    assert template_reads(source) == [("a", "b"), ("c",), ("d",), ("e", "f"), ("g",), ("i",)]

@@ -144,10 +144,11 @@ class Simulator:
             before_reads, before_fields = len(flow.input_reads), dict(flow.shape.fields)
             before_dropped = set(flow.shape.dropped)
             internal: list[str] = []
-            handler = getattr(self, f"_{kind}", None)
-            if kind == "use" and isinstance(arg, str):
-                self._use(flow, arg, where, stack)
+            if kind == "use":
+                if isinstance(arg, str):
+                    self._use(flow, arg, where, stack)
                 continue
+            handler = self._handlers().get(str(kind))
             if handler is not None:
                 handler(flow, arg, where, internal)
             reads = [u.name for u in flow.input_reads[before_reads:]] + internal
@@ -156,6 +157,12 @@ class Simulator:
                        and kind != "select" and kind != "split"] + sorted(flow.shape.dropped - before_dropped)
             flow.steps.append(StepUse(where.label, str(kind), doc.file, where.at()[1], tuple(dict.fromkeys(reads)),
                                       tuple(writes), tuple(dict.fromkeys(removed))))
+
+    def _handlers(self) -> dict[str, Callable[[Flow, Any, Where, list[str]], None]]:
+        """The step kinds of weave.transforms.steps (`use` is handled by `run`): an explicit table."""
+        return {"map": self._map, "select": self._map, "set": self._set, "template": self._template,
+                "filter": self._filter, "drop": self._drop, "rename": self._rename, "validate": self._validate,
+                "lookup": self._lookup, "split": self._split, "coerce": self._coerce}
 
     def condition(self, flow: Flow, expression: str, where: Where) -> None:
         """A routing condition (`deliver[].when`): reads only."""
@@ -212,8 +219,6 @@ class Simulator:
                                                 literal, is_literal)
             flow.opaque = False
         flow.shape = new
-
-    _select = _map
 
     def _set(self, flow: Flow, arg: Any, where: Where, internal: list[str]) -> None:
         if not isinstance(arg, Mapping):

@@ -75,17 +75,17 @@ class _Reads:
                 for child in item.iter_child_nodes():
                     if not isinstance(child, nodes.TemplateData):
                         self.expr(child, aliases)
+            elif isinstance(item, nodes.If):
+                self.expr(item.test, aliases)
+                self.body(item.body, aliases)
+                self.body(list(item.elif_), aliases)
+                self.body(item.else_, aliases)
             else:
                 for child in item.iter_child_nodes():
                     if isinstance(child, nodes.Stmt):
                         self.body([child], aliases)
                     elif isinstance(child, nodes.Expr):
                         self.expr(child, aliases)
-                if isinstance(item, nodes.If):
-                    self.body(item.body, aliases)
-                    for branch in item.elif_:
-                        self.body([branch], aliases)
-                    self.body(item.else_, aliases)
 
 
 def template_reads(source: str) -> list[FieldPath]:
