@@ -88,3 +88,15 @@ def test_text_output_and_unknown_integration(live_env: dict[str, str]) -> None:
     assert unknown.exit_code == 2 and "unknown integration(s): no-such-integration" in unknown.output
     needs_flag = runner.invoke(cli, ["check", "order-to-erp"])
     assert needs_flag.exit_code == 2
+
+
+def test_unreachable_system(live_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CRM_URL", f"http://127.0.0.1:{port}")
+    code, report = _check("order-to-erp")
+    crm = next(s for s in report["systems"] if s["system"] == "crm")
+    assert code == 1 and crm["reachable"] is False and crm["ok"] is False and crm["status"] is None
