@@ -263,3 +263,31 @@ def test_malformed_specs_never_crash_the_checks(tmp_path: Path, monkeypatch: pyt
 
     usage = integration_usage(result.load.project, result.load.project.integrations["odd"])
     assert [c.where for c in usage.calls] == ["extract", "deliver[1]", "deliver[2]", "deliver[3]"]
+
+
+PUBLISHER = EVENTS.split("---\n")[0] + """\
+---
+kind: integration
+name: paid-events
+owner: team-a
+source: shop
+direction: push
+timing: real-time
+volume: {records_per_transaction: 1, transactions_per_day: 10}
+coupling: loose
+trigger: {webhook: {path: /hooks/shop}}
+steps:
+  - map: "{order: id, amount: 'twelve'}"
+publish: {event: shop.order.paid}
+"""
+
+
+def test_a_publisher_writes_what_its_event_schema_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, PUBLISHER)
+    monkeypatch.chdir(tmp_path)
+    found = sorted((d.code, d.line, d.column, d.data.get("field")) for d in validate(["specs"]).diagnostics
+                   if d.code.startswith("WV7") and d.file == INTEGRATIONS)
+    assert found == [("WV704", 24, 18, "id"),        # required by the event, never mapped
+                     ("WV706", 23, 23, "amount")]    # a string literal where the event has an object
+    lines = (tmp_path / INTEGRATIONS).read_text().splitlines()
+    assert lines[23][17:].startswith("shop.order.paid") and lines[22][22:].startswith("amount: 'twelve'")

@@ -34,9 +34,10 @@ def _declares_contract(load: LoadResult) -> bool:
 
 
 def _reads_events(load: LoadResult) -> bool:
+    """Some integration reads (subscribes to) or writes (publishes) a cataloged event."""
     project = load.project
-    return any(spec.subscribes_to in project.events and (spec.raw.get("steps") or spec.raw.get("deliver"))
-               for spec in project.integrations.values())
+    return any((spec.subscribes_to in project.events and (spec.raw.get("steps") or spec.raw.get("deliver")))
+               or spec.publishes in project.events for spec in project.integrations.values())
 
 
 def validate_contracts(load: LoadResult) -> list[Diagnostic]:

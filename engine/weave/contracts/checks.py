@@ -35,7 +35,8 @@ def contract_checks(load: Any) -> list[Diagnostic]:
     and no integration reads the records of a cataloged event."""
     project: Project = load.project
     subscribers = event_subscribers(project)
-    if not subscribers and not any(contract_path(s) for s in project.systems.values()):
+    publishers = [n for n, s in project.integrations.items() if s.publishes in project.events]
+    if not subscribers and not publishers and not any(contract_path(s) for s in project.systems.values()):
         return []
     contracts = Contracts(project)
     out: list[Diagnostic] = []
@@ -48,15 +49,28 @@ def contract_checks(load: Any) -> list[Diagnostic]:
     if contracts.loaded:
         usages = project_usage(project)
     else:
-        usages = {name: integration_usage(project, project.integrations[name]) for name in subscribers}
+        usages = {name: integration_usage(project, project.integrations[name]) for name in {*subscribers, *publishers}}
     for usage in usages.values():
         for call in usage.calls:
+            if call.style == "event":
+                out.extend(_published(project, call))
+                continue
             contract = contracts.get(call.system)
             if contract is not None:
                 out.extend(check_call(contract, call))
         if usage.integration in subscribers:
             out.extend(_event_reads(project, usage, subscribers[usage.integration]))
     return out
+
+
+def _published(project: Project, call: Call) -> list[Diagnostic]:
+    """A publisher's records against its cataloged event's schema (the event is the contract it writes)."""
+    event = project.events.get(call.operation or "")
+    if event is None or not event.schema:
+        return []
+    contract = Contract(file=event.doc.file, format="jsonschema", version=str(event.version), schema=event.schema)
+    op = Operation(key=f"event {event.name}", name=event.name, request=event.schema, line=event.doc.line)
+    return _writes(contract, op, call, event.schema, False)
 
 
 def event_subscribers(project: Project) -> dict[str, str]:

@@ -29,7 +29,7 @@ class Call:
     integration: str
     system: str
     role: str  # read | write | proxy
-    style: str  # http | soap | sql | file
+    style: str  # http | soap | sql | file | event (publish)
     where: str  # extract | deliver[0] | gateway.routes[1] ...
     file: str
     line: int
@@ -48,7 +48,7 @@ class Call:
 
     @property
     def key(self) -> str:
-        if self.style == "soap":
+        if self.style in ("soap", "event"):
             return str(self.operation)
         return f"{self.method} {self.path}"
 
@@ -146,6 +146,12 @@ def _usage(project: Project, spec: Integration, sources: _Sources) -> Usage:
         call = _sink(spec, entry, index, target, branch, sources)
         if call is not None:
             calls.append(call)
+    publish = spec.raw.get("publish")
+    if isinstance(publish, Mapping) and isinstance(publish.get("event"), str):  # the event is what it writes
+        line, col = doc.position(("publish", "event"))
+        calls.append(Call(spec.name, spec.source, "write", "event", "publish", doc.file, line, col,
+                          operation=publish["event"], writes=tuple(flow.shape.fields.values()),
+                          complete=flow.shape.complete and not flow.opaque))
     extract = _extract(spec, all_reads, sources)
     if extract is not None:
         calls.insert(0, extract)
