@@ -107,7 +107,8 @@ class RuntimeApp:
     def __init__(self, *, metrics_body: Callable[[], bytes], metrics_type: str,
                  ready: Callable[[], bool], status: Callable[[], Awaitable[dict[str, Any]]],
                  admin_token: str | None = None, status_page: Callable[[], str] | None = None,
-                 detail: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None) -> None:
+                 detail: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None,
+                 topology_svg: Callable[[], Awaitable[str]] | None = None) -> None:
         self.table = RouteTable()
         self.metrics_body = metrics_body
         self.metrics_type = metrics_type
@@ -116,6 +117,7 @@ class RuntimeApp:
         self.admin_token = admin_token
         self.status_page = status_page
         self.detail = detail
+        self.topology_svg = topology_svg
         self.on_error: Callable[[str, BaseException], None] | None = None
         self.inflight = 0
 
@@ -219,6 +221,8 @@ class RuntimeApp:
             return await send_bytes(send, 200, self.status_page().encode(), "text/html; charset=utf-8")
         if path == "/status/api":
             return await send_json(send, 200, await self.status())
+        if path == "/status/topology.svg" and self.topology_svg is not None:
+            return await send_bytes(send, 200, (await self.topology_svg()).encode(), "image/svg+xml; charset=utf-8")
         if path.startswith("/status/api/integrations/") and self.detail is not None:
             from urllib.parse import unquote
 

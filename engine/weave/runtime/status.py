@@ -79,14 +79,16 @@ def _topology(revision: Any) -> dict[str, Any]:
     project = load_sources((revision.specs or {}).get("documents", [])).project
     patterns = {e["name"]: e.get("patterns", []) for e in (revision.plan or {}).get("integrations", [])}
     for integration in project.integrations.values():
-        systems.add(integration.source)
-        via = integration.publishes or integration.subscribes_to
-        for target in integration.targets or ((f"event:{via}",) if via else ()):
+        if integration.name not in patterns:
+            continue  # in the specs but not deployed (a scoped apply)
+        # a subscriber is drawn from its event, a publisher to it: the picture follows the data
+        source = f"event:{integration.subscribes_to}" if integration.subscribes_to else integration.source
+        systems.add(source)
+        targets = integration.targets or ((f"event:{integration.publishes}",) if integration.publishes else ())
+        for target in targets:
             systems.add(target)
-            edges.append({"integration": integration.name, "source": integration.source, "target": target,
+            edges.append({"integration": integration.name, "source": source, "target": target,
                           "pattern": (patterns.get(integration.name) or ["?"])[0]})
-        if integration.subscribes_to:
-            systems.add(f"event:{integration.subscribes_to}")
     return {"nodes": sorted(s for s in systems if s), "edges": edges}
 
 
@@ -106,8 +108,26 @@ async def integration_detail(supervisor: Any, name: str) -> dict[str, Any] | Non
             "patterns": patterns, "description": integration.raw.get("description"),
             "runs": [{"id": r.id, "kind": r.kind, "status": r.status, "counts": r.counts,
                       "started_at": r.started_at, "finished_at": r.finished_at} for r in runs],
-            "dlq": [{"id": e.id, "target": e.target, "attempts": e.attempts, "error": e.error,
-                     "created_at": e.created_at} for e in dlq]}
+            "skipped": {k: v for k, v in current.skipped.items() if k.split("/")[0] == name},
+            "dlq": [{"id": e.id, "target": e.target, "attempts": e.attempts, "error": e.error[:500], "key": e.key,
+                     "correlation_id": e.headers.get("correlation_id"), "created_at": e.created_at} for e in dlq]}
+
+
+def topology_svg(revision: Any) -> str:
+    """The planner's topology picture of the deployed integrations (the page colours it by live health)."""
+    from weave.plan.graph import build_topology, to_svg
+    from weave.plan.planner import Plan, plan_project
+    from weave.spec import load_sources
+
+    if revision is None:
+        return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 60"><text x="10" y="30">nothing deployed</text></svg>'
+    snapshot = revision.specs or {}
+    project = load_sources(snapshot.get("documents", []), root=snapshot.get("root"),
+                           settings=snapshot.get("settings")).project
+    deployed = {e["name"] for e in (revision.plan or {}).get("integrations", [])}
+    planned = plan_project(project)
+    plan = Plan(integrations=tuple(i for i in planned.integrations if i.name in deployed), limits=planned.limits)
+    return to_svg(build_topology(project, plan), plan)
 
 
 def render_status_page() -> str:

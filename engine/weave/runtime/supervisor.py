@@ -59,7 +59,9 @@ class Supervisor:
         self._flusher: asyncio.Task[None] | None = None
         self.app = RuntimeApp(metrics_body=self.metrics.render, metrics_type=self.metrics.content_type,
                               ready=lambda: self.started, status=self.status, admin_token=admin_token,
-                              status_page=self._status_page, detail=self.integration_detail)
+                              status_page=self._status_page, detail=self.integration_detail,
+                              topology_svg=self.topology_svg)
+        self._svg: tuple[int, str] | None = None  # (revision, picture): drawn once per revision
         self.app.on_error = self._log_error
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -120,7 +122,12 @@ class Supervisor:
             if integration is None:
                 continue
             for pattern in patterns:
-                flow = compiler_for(pattern)(integration, Planned(patterns, revision.id), project)
+                try:
+                    flow = compiler_for(pattern)(integration, Planned(patterns, revision.id), project)
+                except Exception as exc:  # noqa: BLE001 - one broken integration never stops the others
+                    loaded.skipped[f"{name}/{pattern}"] = f"failed to compile: {exc}"
+                    self.logger.log(name, "flow failed to compile", level="error", error=str(exc))
+                    continue
                 why = getattr(flow, "not_runnable", None)
                 if why:
                     loaded.skipped[f"{name}/{pattern}"] = why
@@ -133,8 +140,17 @@ class Supervisor:
         """Start the new revision's flows, route traffic to them, then drain the old ones."""
         async with self._switch_lock:
             new, services = self.build(revision)
+            started = []
             for flow in new.flows:
-                await flow.start(services)
+                try:
+                    await flow.start(services)
+                except Exception as exc:  # noqa: BLE001 - one broken integration never stops the others
+                    new.skipped[f"{flow.name}/{flow.pattern}"] = f"failed to start: {exc}"
+                    self.logger.log(flow.name, "flow failed to start", level="error", error=str(exc))
+                    await flow.drain(0)
+                    continue
+                started.append(flow)
+            new.flows = started
             routes = [route for flow in new.flows for route in flow.routes()]
             fallback = next((flow.asgi_app() for flow in new.flows if hasattr(flow, "asgi_app")), None)
             old = self.current
@@ -196,6 +212,15 @@ class Supervisor:
         from weave.runtime.status import integration_detail
 
         return await integration_detail(self, name)
+
+    async def topology_svg(self) -> str:
+        from weave.runtime.status import topology_svg
+
+        revision_id = self.current.id if self.current else 0
+        if self._svg is None or self._svg[0] != revision_id:
+            revision = await self.state.get_revision(revision_id) if revision_id else None
+            self._svg = (revision_id, await asyncio.to_thread(topology_svg, revision))
+        return self._svg[1]
 
     def _status_page(self) -> str:
         from weave.runtime.status import render_status_page
