@@ -59,6 +59,8 @@ def usage(integration: str, paths: tuple[str, ...], fmt: str) -> None:
             via = f" via {use.function}()" if use.function else ""
             stdout.print(f"    reads  {escape(use.name)}{via}  ← {escape(use.step)} "
                          f"[dim]{escape(use.file)}:{use.line}:{use.column}[/dim]")
+    if found.input_reads and not any(c.role == "read" for c in found.calls):
+        stdout.print(f"  reads from its trigger's records: {escape(', '.join(dict.fromkeys(r.name for r in found.input_reads)))}")
     if found.steps:
         stdout.print("  steps:")
         for step in found.steps:
