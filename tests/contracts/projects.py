@@ -304,4 +304,13 @@ steps:
 deliver:
   - target: ledger
     http: {method: POST, path: /entries}
+---
+""" + HEADER.format(name="bad-coerce", target="ledger") + """\
+trigger: {schedule: {cron: "0 2 * * *"}}
+steps:
+  - map: "{sku: sku, qty: qty, order: id}"
+  - coerce: {qty: str}
+deliver:
+  - target: ledger
+    http: {method: POST, path: /entries}
 """)
