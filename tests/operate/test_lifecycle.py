@@ -112,3 +112,25 @@ def test_readyz_is_503_until_the_flows_have_started(cluster: SandboxCluster, san
         await asyncio.wait_for(serving, 30)
 
     asyncio.run(main())
+
+
+def test_a_flow_that_cannot_start_does_not_stop_the_others(cluster: SandboxCluster, sandbox_env: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    state = f"sqlite:///{tmp_path}/state.db"
+    specs = write_specs(tmp_path)
+    broken = (specs / "hub.yaml").read_text().replace(
+        "  - map: \"{id: id, email: contact.email, name: name, vip: tier == 'gold'}\"", "  - use: not-there")
+    (specs / "hub.yaml").write_text(broken)
+    assert weave("apply", str(specs), "--state", state, "--auto-approve").returncode == 0
+    with Worker("--state", state, "--admin-token", "t0ken", log_path=tmp_path / "serve.log") as serve, \
+            httpx.Client() as client:
+        serve.wait_ready()
+        response = post_signed(client, f"{serve.url}/hooks/orders", {"id": "ORD-1", "lines": [{"sku": "A", "qty": 1}]})
+        assert response.status_code == 200 and response.json()["delivered"] == 1
+        status = client.get(f"{serve.url}/status/api", headers={"authorization": "Bearer t0ken"}).json()
+        assert list(status["skipped"]) == ["customer-sync/hub-and-spoke"]
+        assert "failed to start" in status["skipped"]["customer-sync/hub-and-spoke"]
+        assert "not-there" in status["skipped"]["customer-sync/hub-and-spoke"]
+        assert post_signed(client, f"{serve.url}/hooks/customers", {"id": "C"}).status_code == 404
+        assert serve.terminate() == 0
+    assert any(r["msg"] == "flow failed to start" and r["integration"] == "customer-sync" for r in serve.logs())
