@@ -51,6 +51,7 @@ from weave.gateway.validation import BodyValidator
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Respond = Callable[[int, list[tuple[bytes, bytes]], bytes], bool]  # protocol.GatewayHttpProtocol's extension
 
 log = logging.getLogger("weave.gateway")
 
@@ -113,7 +114,7 @@ class GatewayApp:
         if limiter is None:
             limiter = RedisLimiter(config.redis_url) if config.redis_url else MemoryLimiter()
         self.limiter = limiter
-        self._local_check = limiter.check if isinstance(limiter, MemoryLimiter) else None
+        self._local_admit = limiter.admit if isinstance(limiter, MemoryLimiter) else None
         self.metrics = metrics or GatewayMetrics()
         self.client = UpstreamClient(config.connect_timeout, config.pool_size)
         self.breakers: dict[str, CircuitBreaker] = {}
@@ -182,7 +183,13 @@ class GatewayApp:
         await self.client.close()
         await self.limiter.close()
 
-    async def _respond(self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    @staticmethod
+    async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]],
+                       direct: Respond | None = None) -> None:
+        """Send a whole response: in one call through the server's `weave.respond` extension when it
+        has one (GatewayHttpProtocol), else as the two ASGI messages."""
+        if direct is not None and direct(status, headers, body):
+            return
         headers.append((b"content-length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -203,6 +210,8 @@ class GatewayApp:
         out_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id)]
         status = 500
         error = ""
+        extensions = scope.get("extensions")
+        direct: Respond | None = extensions.get("weave.respond") if extensions else None
         try:
             if len(headers) != len(header_list):
                 self._refuse_duplicate_credentials(header_list)
@@ -224,7 +233,10 @@ class GatewayApp:
             if query_has_credential(scope["query_string"], prepared.query_allowed):
                 raise GatewayError(401, "credential_in_query", "credentials are accepted only in headers",
                                    [(b"www-authenticate", b"ApiKey")])
-            identity = PUBLIC if route.public else await self.auth.authenticate(headers, route.auth)
+            if route.public:
+                identity = PUBLIC
+            else:
+                identity = self.auth.cached_key(headers, route.auth) or await self.auth.authenticate(headers, route.auth)
             if prepared.scopes and not prepared.scopes <= identity.scopes:
                 raise forbidden()
             if route.consumers and identity.consumer not in route.consumers:
@@ -233,10 +245,14 @@ class GatewayApp:
             if buckets is None:
                 buckets = prepared.buckets[identity.consumer] = self._buckets(prepared, identity)
             if buckets:
-                local = self._local_check
-                decision = local(buckets) if local is not None else await self.limiter.hit(buckets)
-                out_headers += decision.headers()
-                if not decision.allowed:
+                admit = self._local_admit
+                if admit is not None:
+                    allowed = admit(buckets, out_headers)
+                else:
+                    decision = await self.limiter.hit(buckets)
+                    out_headers += decision.headers()
+                    allowed = decision.allowed
+                if not allowed:
                     raise GatewayError(429, "rate_limited", "rate limit exceeded; retry later")
             body = b""
             if method in _BODY_METHODS:
@@ -247,18 +263,18 @@ class GatewayApp:
                         raise GatewayError(415, "unsupported_media_type", "the request body must be application/json")
                     prepared.validator.parse(body)
             status = await self._forward(prepared, params, identity, headers, scope, body, request_id,
-                                         send, out_headers)
+                                         send, out_headers, direct)
         except GatewayError as exc:
             status = exc.status
             error = exc.code
             await self._respond(send, status, exc.body(),
-                                out_headers + exc.headers + [(b"content-type", _JSON)])
+                                out_headers + exc.headers + [(b"content-type", _JSON)], direct)
         except Exception:  # a bug: answer without internals, keep the traceback server-side
             log.exception("gateway: unhandled error on %s %s", method, route_id)
             status = 500
             error = "internal_error"
             await self._respond(send, 500, GatewayError(500, "internal_error", "internal error").body(),
-                                out_headers + [(b"content-type", _JSON)])
+                                out_headers + [(b"content-type", _JSON)], direct)
         finally:
             elapsed = time.perf_counter() - started
             consumer = identity.consumer if identity is not None else "-"
@@ -413,7 +429,7 @@ class GatewayApp:
 
     async def _forward(self, prepared: _Prepared, params: dict[str, str], identity: Identity,
                        headers: Mapping[bytes, bytes], scope: Scope, body: bytes, request_id: bytes,
-                       send: Send, out: list[tuple[bytes, bytes]]) -> int:
+                       send: Send, out: list[tuple[bytes, bytes]], direct: Respond | None = None) -> int:
         context = self._context(params, identity)
         fwd = [(b"x-request-id", request_id), (b"x-weave-consumer", identity.consumer.encode())]
         for name in _FORWARD:
@@ -442,12 +458,12 @@ class GatewayApp:
             for name, value in response.headers:
                 if name in _PASS_BACK and not (transformed and name == b"etag") and not _BAD_VALUE.search(value):
                     out.append((name, value))
-            await self._respond(send, response.status, payload, out)
+            await self._respond(send, response.status, payload, out, direct)
             return response.status
         document = await self._compose(prepared, context, fwd)
         if prepared.transform is not None:
             document = self._run_transform(prepared, document)
-        await self._respond(send, 200, orjson.dumps(document), out + [(b"content-type", _JSON)])
+        await self._respond(send, 200, orjson.dumps(document), out + [(b"content-type", _JSON)], direct)
         return 200
 
     @staticmethod

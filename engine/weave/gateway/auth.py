@@ -149,6 +149,21 @@ class Authenticator:
             return await self._basic_auth(credential.strip())
         raise unauthenticated("unsupported authorization scheme")
 
+    def cached_key(self, headers: Mapping[bytes, bytes], allowed: tuple[str, ...]) -> Identity | None:
+        """The hot path's synchronous shortcut: the identity of an API key already verified within the
+        cache TTL, else None (then `authenticate` decides, with the same rules)."""
+        for name in self.key_headers:
+            value = headers.get(name)
+            if value is not None:
+                if "api-key" not in allowed:
+                    return None
+                hit = self._key_cache._data.get(sha256(value.strip()).hexdigest())
+                if hit is None or hit[0] < time.monotonic():
+                    return None
+                identity: Identity | None = hit[1]
+                return identity
+        return None
+
     # -- API keys -----------------------------------------------------------------------------
     async def _api_key(self, header: bytes, value: bytes) -> Identity:
         key_hash = sha256(value.strip()).hexdigest()  # == keys.hash_key(the key as text)

@@ -1,18 +1,33 @@
-"""uvicorn's httptools protocol, with each response's head and body written in one send.
+"""uvicorn's httptools protocol, with each response written in one send, and a one-call response path.
 
-uvicorn writes the status line + headers and then the body with two `transport.write` calls, so
-two send syscalls per response (on loopback each also runs the peer's TCP receive path). Here the
-head is held until the body follows and both go out together; a `call_soon` flush guarantees a head
-with no body in the same loop turn (100 Continue, streaming starts) is never delayed further.
-Parsing, limits and keep-alive stay uvicorn's own: only the transport's `write` changes.
+- uvicorn writes the status line + headers and then the body with two `transport.write` calls, so
+  two send syscalls per response (on loopback each also runs the peer's TCP receive path). Here the
+  head is held until the body follows and both go out together; a `call_soon` flush guarantees a head
+  with no body in the same loop turn (100 Continue, streaming starts) is never delayed further.
+- Each request's scope carries the extension `scope["extensions"]["weave.respond"]`:
+  `respond(status, headers, body) -> bool` sends a whole, Content-Length-framed response in one
+  write, without the two ASGI messages and uvicorn's generic per-header checks (~10 µs per request
+  less). The caller promises lower-case token header names and no framing headers (content-length,
+  transfer-encoding, connection); values are still checked for CR/LF/NUL. It returns False (nothing
+  sent) whenever the generic path must run instead: write paused, client gone, response started,
+  uvicorn's access log on. Any other ASGI app is served exactly as by uvicorn.
+Parsing, limits, pipelining and keep-alive stay uvicorn's own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+    service_unavailable,
+)
 
 
 class _CoalescingTransport:
@@ -37,6 +52,10 @@ class _CoalescingTransport:
         else:
             self._transport.write(data)
 
+    def write_whole(self, data: bytes) -> None:
+        """A complete response: write it now (nothing can be held between responses)."""
+        self._transport.write(data)
+
     def _flush(self) -> None:
         self._scheduled = False
         if self._held is not None:
@@ -54,6 +73,86 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class _Cycle(RequestResponseCycle):
+    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+        """The whole response in one write (see the module docstring); False: use `send` instead."""
+        if self.response_started or self.disconnected or self.flow.write_paused or self.access_log:
+            return False
+        parts = [STATUS_LINE[status]]
+        for name, value in self.default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        for name, value in headers:
+            if HEADER_VALUE_RE.search(value):
+                raise RuntimeError("Invalid HTTP header value.")
+            parts += (name, b": ", value, b"\r\n")
+        parts.append(b"content-length: %d\r\n" % len(body))
+        keep_alive = self.keep_alive
+        if not keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if self.scope["method"] != "HEAD":
+            parts.append(body)
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        self.transport.write_whole(b"".join(parts))  # type: ignore[attr-defined]
+        self.response_complete = True
+        self.message_event.set()
+        if not keep_alive:
+            self.transport.close()
+        self.on_response()
+        return True
+
+
 class GatewayHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def on_headers_complete(self) -> None:
+        """uvicorn 0.54's own, building a `_Cycle` and adding the `weave.respond` extension."""
+        parser = self.parser
+        http_version = parser.get_http_version()
+        scope: Any = self.scope
+        scope["method"] = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        if self.root_path:
+            scope["path"] = self.root_path + path
+            scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        else:
+            scope["path"] = path
+            scope["raw_path"] = raw_path
+        scope["query_string"] = parsed_url.query or b""
+        if self.limit_concurrency is not None and (
+            len(self.connections) >= self.limit_concurrency or len(self.tasks) >= self.limit_concurrency
+        ):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        else:
+            app = self.app
+        existing_cycle = self.cycle
+        cycle = self.cycle = _Cycle(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        scope["extensions"] = {"weave.respond": cycle.respond}
+        if existing_cycle is None or existing_cycle.response_complete:
+            self._start_asgi_task(cycle, app)
+        else:  # pipelined requests wait for the one before
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cycle, app))

@@ -19,6 +19,8 @@ _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # needs no percent-encoding
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 MAX_PARAM_LENGTH = 200
+_CONTAINERS = (dict, list)
+MATCH_CACHE = 4096  # entries in the router's match cache
 PARAM_PATTERN = r"^(?!\.{1,2}$)[^/\\\x00-\x1f\x7f]+$"  # the same rule, for the OpenAPI document
 
 
@@ -51,6 +53,8 @@ class Router:
     def __init__(self, routes: list[Any]) -> None:
         self.static: dict[tuple[str, bytes], Any] = {}
         self.dynamic: dict[int, list[_Compiled]] = {}
+        # successful dynamic matches by (method, raw path): a repeated path skips splitting and decoding
+        self._matched: dict[tuple[str, bytes], tuple[Any, dict[str, str]]] = {}
         for route in routes:
             if "{" not in route.path:
                 self.static[(route.method, route.path.encode())] = route
@@ -75,13 +79,22 @@ class Router:
         return found
 
     def match(self, method: str, raw_path: bytes) -> tuple[Any, dict[str, str]]:
-        route = self.static.get((method, raw_path))
+        """The params dict returned is shared with later matches of the same path: do not mutate it."""
+        key = (method, raw_path)
+        hit = self._matched.get(key)
+        if hit is not None:
+            return hit
+        route = self.static.get(key)
         if route is not None:
             return route, {}
         candidates = self._candidates(raw_path)
         for route, raw_params in candidates:
             if route.method == method:
-                return route, {k: _decode_param(v) for k, v in raw_params.items()}
+                found = route, {k: _decode_param(v) for k, v in raw_params.items()}
+                if len(self._matched) >= MATCH_CACHE:  # bounded: a scan of distinct paths only refills it
+                    self._matched.clear()
+                self._matched[key] = found
+                return found
         allowed = sorted({r.method for r in self.static.values() if r.path.encode() == raw_path}
                          | {r.method for r, _ in candidates})
         if allowed:
@@ -117,7 +130,7 @@ class Template:
             value = context.get(head)
             for key in rest.split(".") if rest else ():
                 value = value.get(key) if isinstance(value, Mapping) else None
-        if value is None or isinstance(value, dict | list):
+        if value is None or isinstance(value, _CONTAINERS):
             if name.startswith("claims."):  # the caller lacks an attribute this route is scoped by
                 raise GatewayError(403, "forbidden", "the credentials do not carry what this route requires")
             raise GatewayError(502, "upstream_error", "the upstream service failed")

@@ -70,12 +70,27 @@ def _compile_step(index: int, step: Mapping[str, Any]) -> Step:
     if kind == "drop":
         paths = [arg] if isinstance(arg, str) else list(arg)
         parsed = [_parse_path(p) for p in paths]
+        top = tuple(t[0] for t in parsed if len(t) == 1)  # top-level keys: a plain pop, no walk
+        nested = [t for t in parsed if len(t) > 1]
 
         def drop(doc: dict[str, Any]) -> dict[str, Any]:
-            for tokens in parsed:
+            for name in top:
+                doc.pop(name, None)
+            for tokens in nested:
                 _drop_one(doc, tokens, 0)
             return doc
 
+        if not nested:
+            def drop_top(doc: Any) -> Any:  # _each(drop) inlined for the common case
+                if isinstance(doc, dict):
+                    for name in top:
+                        doc.pop(name, None)
+                    return doc
+                if isinstance(doc, list):
+                    return [drop(item) if isinstance(item, dict) else item for item in doc]
+                return doc
+
+            return drop_top
         return _each(drop)
     if kind == "pick":
         keep = tuple([arg] if isinstance(arg, str) else arg)
