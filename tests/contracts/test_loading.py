@@ -126,3 +126,19 @@ def test_saas_contracts_cover_exactly_the_simulated_routes(repo_root: Path, name
             assert op is not None, f"{name}: {method} {path} is served but not in the contract"
             served.add(op.key)
     assert served == set(contract.operations)  # and nothing in the contract that the system does not serve
+
+
+def test_the_cache_notices_a_changed_ref_file(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "shop.yaml").write_text(SHOP_OPENAPI)
+    schemas = tmp_path / "shop-schemas.yaml"
+    schemas.write_text(SHOP_SCHEMAS)
+    first = load_contract(str(tmp_path / "shop.yaml"))
+    assert load_contract(str(tmp_path / "shop.yaml")) is first  # cached
+    schemas.write_text(SHOP_SCHEMAS.replace("    ref: {type: string}\n", ""))
+    os.utime(schemas, ns=(1, 1))  # a different mtime even on coarse clocks
+    second = load_contract(str(tmp_path / "shop.yaml"))
+    assert second is not first
+    order, _ = lookup((second.http("GET", "/orders").response or {}), ("data", ITEMS), strict_declared=True)
+    assert "ref" not in properties(order or {})
