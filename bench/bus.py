@@ -295,7 +295,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
                                    "separate_instances_p99_ms": round(_p(lat_emb_procs, 0.99), 2),
                                    "separate_instances_p50_ms": round(_p(lat_emb_procs, 0.5), 2),
                                    "poll_interval_ms": 20, "synchronous": "FULL"}})
-        sizes = [5_000, 20_000, 50_000] if quick else [20_000, 100_000, 500_000]
+        sizes = [1_000, 10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]  # each 10x the last
         points = [scaling_point(server.url, size) for size in sizes]
         records.append({"name": "bus.scaling", "value": points[-1]["throughput"], "unit": "msgs/s",
                         "detail": {"backend": "redis", "end_to_end": True, "points": points}})
