@@ -46,16 +46,21 @@ def status(state_url: str | None, bus_url: str | None, config: str | None, fmt: 
         emit_json(result)
     else:
         table = Table(title=f"weave status — revision {result['revision']}")
-        for column in ("integration", "pattern", "owner", "health", "last success", "error rate", "DLQ", "lag",
-                       "last run"):
-            table.add_column(column)
+        # names and health never shrink to "cust…": on a narrow terminal the other columns wrap instead
+        table.add_column("integration", no_wrap=True, min_width=min(max((len(r["name"]) for r in rows), default=11), 40))
+        table.add_column("pattern", overflow="fold")
+        table.add_column("owner", overflow="fold")
+        table.add_column("health", no_wrap=True, min_width=8)
+        for column in ("last success", "error rate", "DLQ", "lag", "last run", "next run"):
+            table.add_column(column, overflow="fold", justify="right" if column in ("error rate", "DLQ", "lag") else "left")
         for r in rows:
             style = _STYLE.get(r["health"], "")
             last_run = r.get("last_run")
             table.add_row(r["name"], " + ".join(r["patterns"]), r["owner"] or "-",
                           f"[{style}]{r['health']}[/{style}]", _ago(r["last_success_at"]),
                           f"{r['error_rate'] * 100:.1f}%", str(r["dlq_depth"]), str(r["lag"] or "-"),
-                          f"{last_run['status']} {_ago(last_run['started_at'])}" if last_run else "-")
+                          f"{last_run['status']} {_ago(last_run['started_at'])}" if last_run else "-",
+                          (r.get("next_run") or "-")[:16].replace("T", " "))
         stdout.print(table)
         if not rows:
             stdout.print("Nothing deployed yet: run `weave apply`.")
