@@ -12,20 +12,22 @@ from pathlib import Path
 PATTERNS = {"point-to-point", "hub-and-spoke", "event-driven", "api-gateway", "etl-batch"}
 
 
-def _children(pid: int) -> list[int]:
-    out = []
+def _weave_processes() -> set[int]:
+    """Processes running weave code (servers, the sandbox), by pid."""
+    out = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
+            if b"weave" in cmdline and b"pytest" not in cmdline:
+                out.add(int(entry.name))
     return out
 
 
 def test_weave_demo_json(repo_root: Path, tmp_path: Path) -> None:
+    before = _weave_processes()
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "weave", "demo", "--format", "json"], cwd=repo_root,
                           capture_output=True, text=True, timeout=180)
@@ -44,7 +46,7 @@ def test_weave_demo_json(repo_root: Path, tmp_path: Path) -> None:
     assert patterns == PATTERNS
     assert {"name", "pattern", "delivered", "failed"} <= set(rows[0])
     assert seconds < 120
-    assert _children(os.getpid()) == []  # no process of the demo is left behind
+    assert _weave_processes() - before == set()  # no process of the demo is left behind
 
 
 def test_weave_demo_text_table(repo_root: Path) -> None:

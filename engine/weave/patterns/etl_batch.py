@@ -72,7 +72,8 @@ class EtlBatchFlow(Flow):
             systems = {name: spec.raw for name, spec in self.project.systems.items()}
             schedule = schedule_for(self.integration.raw, systems)
             if schedule is not None:
-                self.scheduler = BatchScheduler([(self.build_job(), schedule)], StateFireLog(services.state),
+                self.scheduled_job = self.build_job()
+                self.scheduler = BatchScheduler([(self.scheduled_job, schedule)], StateFireLog(services.state),
                                                 on_tick=self._on_tick)
                 self.spawn(self.scheduler.serve(), "scheduler")
 
@@ -80,6 +81,8 @@ class EtlBatchFlow(Flow):
         if self.scheduler is not None:
             self.scheduler.stop()
         await super().drain(timeout)
+        if self.scheduler is not None:
+            await self.scheduled_job.aclose()
 
     def _on_tick(self, tick: Any) -> None:
         for result in tick.ran:
@@ -104,8 +107,11 @@ class EtlBatchFlow(Flow):
         hooks = {k: options.pop(k) for k in ("on_chunk", "on_drift", "clock") if k in options}
         job = self.build_job(**hooks)
         started = time.perf_counter()
-        result = await job.run(force=bool(options.get("force", False)),
-                               full_refresh=bool(options.get("full_refresh", False)), since=options.get("since"))
+        try:
+            result = await job.run(force=bool(options.get("force", False)),
+                                   full_refresh=bool(options.get("full_refresh", False)), since=options.get("since"))
+        finally:
+            await job.aclose()
         self._account(result)
         out: dict[str, Any] = result.to_json()
         out.setdefault("seconds", round(time.perf_counter() - started, 3))
