@@ -292,3 +292,18 @@ def test_a_publisher_writes_what_its_event_schema_says(tmp_path: Path, monkeypat
                      ("WV706", 23, 23, "amount")]    # a string literal where the event has an object
     lines = (tmp_path / INTEGRATIONS).read_text().splitlines()
     assert lines[23][17:].startswith("shop.order.paid") and lines[22][22:].startswith("amount: 'twelve'")
+
+
+def test_gateway_response_steps_name_fields_the_response_has(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    routes = PORTAL.split("    - {method: GET, path: /p/orders")[0]
+    write_project(tmp_path, routes + "    - method: GET\n      path: /p/orders\n"
+                  "      upstream: {system: shop, path: /orders, query: {updated_since: x, sort: id}}\n"
+                  "      response: {steps: [{drop: ['data[].internal_note']}, {pick: [data, meta]}]}\n")
+    monkeypatch.chdir(tmp_path)
+    found = [(d.code, d.line, d.column, d.data["field"]) for d in validate(["specs"]).diagnostics
+             if d.code in ("WV703", "WV705")]
+    assert found == [("WV703", 16, 73, "sort"),                     # a query parameter /orders does not declare
+                     ("WV705", 17, 34, "data[].internal_note")]    # a drop that hides nothing (a typo)
+    lines = (tmp_path / INTEGRATIONS).read_text().splitlines()
+    assert lines[15][72:].startswith("sort: id") and lines[16][33:].startswith("'data[].internal_note'")

@@ -145,3 +145,26 @@ def test_gateway_proxies_are_affected_by_response_changes(tmp_path: Path, monkey
     assert (change["kind"], change["side"], change["field"]) == ("field-removed", "response", "data[].paid_at")
     assert [(a["integration"], a["where"], a["line"]) for a in change["affected"]] == [
         ("portal", "gateway.routes.0", 14)]
+
+
+def test_a_renamed_field_a_gateway_drop_hides_is_pinned_to_the_drop(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_checks import PORTAL
+
+    routes = PORTAL.split("    - {method: GET, path: /p/orders")[0]
+    write_project(tmp_path, routes + '    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders},'
+                                     ' response: {steps: [{drop: ["data[].internal_notes"]}]}}\n')
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / "shop-v1.yaml"
+    old.write_text((tmp_path / "contracts" / "shop.openapi.yaml").read_text())
+    (tmp_path / "shop-schemas.yaml").write_text((tmp_path / "contracts" / "shop-schemas.yaml").read_text())
+    schemas = tmp_path / "contracts" / "shop-schemas.yaml"
+    schemas.write_text(schemas.read_text().replace("internal_notes:", "private_notes:"))
+    result = CliRunner().invoke(cli, ["contract", "diff", str(old), "contracts/shop.openapi.yaml", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    removed = next(c for c in json.loads(result.output)["systems"][0]["changes"] if c["kind"] == "field-removed")
+    assert "probably renamed to 'private_notes'" in removed["summary"]
+    assert [(a["integration"], a["step"], a["field"], a["line"], a["column"]) for a in removed["affected"]] == [
+        ("portal", "gateway.routes.0.response.steps[0] drop", "data[].internal_notes", 14, 106)]
+    assert (tmp_path / "specs" / "integrations.yaml").read_text().splitlines()[13][105:].startswith(
+        '"data[].internal_notes"')

@@ -120,6 +120,10 @@ def check_call(contract: Contract, call: Call) -> list[Diagnostic]:
             out.extend(_writes(contract, op, call, root, soap))
     if call.role == "read":
         out.extend(_reads(contract, op, call, soap))
+    if call.role == "proxy" and call.reads and op.response is not None:
+        body = op.response  # response steps apply to the body, or to each element of a list body
+        out.extend(_check_reads(contract, op, call, element(body) or {} if types(body) == {"array"} else body,
+                                soap, "response"))
     if call.query and op.query is not None:
         for use in call.query:
             if use.name not in op.query:
@@ -239,13 +243,19 @@ def _reads(contract: Contract, op: Operation, call: Call, soap: bool) -> list[Di
         return out
     if record is None:
         return out
+    return out + _check_reads(contract, op, call, record, soap, "response records")
+
+
+def _check_reads(contract: Contract, op: Operation, call: Call, record: Schema, soap: bool,
+                 what: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
     for use in call.reads:
         found, missing = lookup(record, use.path, strict_declared=True, auto_items=soap)
         if found is None:
             parent, _ = lookup(record, use.path[:missing], strict_declared=True, auto_items=soap)
             known = sorted(properties(parent)) if parent is not None else []
             close = difflib.get_close_matches(use.path[missing], known, n=1)
-            out.append(make("WV705", f"{call.integration}: field '{use.name}' is not in the response records of "
+            out.append(make("WV705", f"{call.integration}: field '{use.name}' is not in the {what} of "
                             f"{_where(contract, op)} (read by {use.step})", use.file, use.line, use.column,
                             hint=f"did you mean '{close[0]}'?" if close else (
                                 f"the record has: {', '.join(known)}" if known else None),

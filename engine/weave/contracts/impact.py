@@ -14,7 +14,7 @@ from weave.contracts.diff import Change
 from weave.contracts.exprs import FieldPath
 from weave.contracts.model import Contract
 from weave.contracts.resolve import operation_for, record_root, request_prefix
-from weave.contracts.schemas import ITEMS
+from weave.contracts.schemas import ITEMS, types
 from weave.contracts.usage import Call, Usage
 from weave.spec.model import Project
 
@@ -81,7 +81,12 @@ def _hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tup
     if change.kind == "operation-removed":
         return [(call.where, "", at_call)]
     if call.role == "proxy":  # the gateway passes bodies through: its consumers see every change
-        return [(call.where, change.field, at_call)]
+        op = operation_for(old, call)
+        response = op.response if op is not None else None
+        prefix: FieldPath = (ITEMS,) if response is not None and types(response) == {"array"} else ()
+        named = [(u.step, u.name, (u.file, u.line, u.column)) for u in call.reads
+                 if change.side == "response" and _under((*prefix, *u.path), change.path)]
+        return named or [(call.where, change.field, at_call)]  # e.g. a field a drop step no longer hides
     if change.side == "request" and call.role == "write":
         prefix = request_prefix(call)
         if change.kind == "required-added":

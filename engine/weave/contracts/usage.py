@@ -15,6 +15,7 @@ from typing import Any
 from weave.contracts import exprs
 from weave.contracts.exprs import FieldPath
 from weave.contracts.flow import FieldUse, Flow, Shape, Simulator, StepUse, Where, dotted
+from weave.contracts.positions import expression_position
 from weave.contracts.templates import envelope_fields
 from weave.spec.model import Integration, Project
 from weave.spec.yamlload import Document
@@ -283,9 +284,53 @@ def _gateway(spec: Integration) -> list[Call]:
             if not isinstance(up.get("system"), str) or not isinstance(up.get("path"), str):
                 continue
             line, col = doc.position((*path, "path"))
-            out.append(Call(spec.name, up["system"], "proxy", "http", ".".join(map(str, path[:3])), doc.file, line,
-                            col, method=method.upper(), path=up["path"]))
+            where = ".".join(map(str, path[:3]))
+            query = tuple(FieldUse((str(k),), f"{where}.upstream.query", doc.file, *doc.position((*path, "query", k),
+                                                                                               key=True))
+                          for k in (up.get("query") or {}) if isinstance(up.get("query"), Mapping))
+            reads = _response_step_reads(doc, ("gateway", "routes", i), route, where) if path[-1] == "upstream" else ()
+            out.append(Call(spec.name, up["system"], "proxy", "http", where, doc.file, line, col,
+                            method=method.upper(), path=up["path"], query=query, reads=reads))
     return out
+
+
+def _gateway_path(text: str) -> FieldPath:
+    """The gateway's own drop-path syntax (`lines[].cost_price`, weave.gateway.transform) as a field path."""
+    out: list[str] = []
+    for part in text.split("."):
+        if part.endswith("[]"):
+            out += [part[:-2], "[]"]
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def _response_step_reads(doc: Document, at: tuple[str | int, ...], route: Mapping[str, Any],
+                         where: str) -> tuple[FieldUse, ...]:
+    """The response fields a route's response steps name (drop, pick, rename, map), relative to the body."""
+    response = route.get("response")
+    steps = response.get("steps") if isinstance(response, Mapping) else None
+    out: list[FieldUse] = []
+    for j, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, Mapping) or len(step) != 1:
+            continue
+        kind, arg = next(iter(step.items()))
+        base = (*at, "response", "steps", j, kind)
+        label = f"{where}.response.steps[{j}] {kind}"
+        if kind in ("drop", "pick"):
+            names = [arg] if isinstance(arg, str) else (arg if isinstance(arg, list) else [])
+            for k, name in enumerate(names):
+                if isinstance(name, str) and name:
+                    spot = base if isinstance(arg, str) else (*base, k)
+                    out.append(FieldUse(_gateway_path(name), label, doc.file, *doc.position(spot)))
+        elif kind == "rename" and isinstance(arg, Mapping):
+            out += [FieldUse((str(old),), label, doc.file, *doc.position((*base, old), key=True)) for old in arg]
+        elif kind == "map" and isinstance(arg, str):
+            for read in exprs.reads(arg):
+                line, col = (expression_position(doc, base, arg, read.offset) if read.offset >= 0
+                             else doc.position(base))
+                out.append(FieldUse(read.path, label, doc.file, line, col, function=read.function, arg=read.arg))
+    return tuple(out)
 
 
 def _dedupe(uses: list[FieldUse]) -> list[FieldUse]:
