@@ -12,25 +12,26 @@ from pathlib import Path
 PATTERNS = {"point-to-point", "hub-and-spoke", "event-driven", "api-gateway", "etl-batch"}
 
 
-def _weave_processes() -> set[int]:
-    """Processes running weave code (servers, the sandbox), by pid."""
-    out = set()
+def _session_members(sid: int) -> list[int]:
+    """Processes still in session `sid` (a demo started with start_new_session: its session id is its pid)."""
+    out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if b"weave" in cmdline and b"pytest" not in cmdline:
-                out.add(int(entry.name))
+            if int(fields[3]) == sid:
+                out.append(int(entry.name))
     return out
 
 
 def test_weave_demo_json(repo_root: Path, tmp_path: Path) -> None:
-    before = _weave_processes()
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "weave", "demo", "--format", "json"], cwd=repo_root,
-                          capture_output=True, text=True, timeout=180)
+    child = subprocess.Popen([sys.executable, "-m", "weave", "demo", "--format", "json"], cwd=repo_root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    stdout, stderr = child.communicate(timeout=180)
+    proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(proc.stdout)
@@ -46,7 +47,7 @@ def test_weave_demo_json(repo_root: Path, tmp_path: Path) -> None:
     assert patterns == PATTERNS
     assert {"name", "pattern", "delivered", "failed"} <= set(rows[0])
     assert seconds < 120
-    assert _weave_processes() - before == set()  # no process of the demo is left behind
+    assert _session_members(child.pid) == []  # no process of the demo is left behind
 
 
 def test_weave_demo_text_table(repo_root: Path) -> None:
