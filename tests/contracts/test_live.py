@@ -62,7 +62,8 @@ def test_wrong_credentials_are_auth_failures(live_env: dict[str, str], monkeypat
     assert (systems["erp"]["auth"], systems["erp"]["status"], systems["erp"]["ok"]) == ("failed", 401, False)
     assert (systems["crm"]["auth"], systems["crm"]["ok"]) == ("ok", True)
     assert report["integrations"] == [{"integration": "order-to-erp", "owner": "finance-it",
-                                       "systems": ["crm", "erp"], "ok": False}]
+                                       "systems": ["crm", "erp"], "ok": False,
+                                       "problems": ["erp: auth failed (401)"]}]
     assert "not-the-password" not in json.dumps(report)
     monkeypatch.setenv("CRM_TOKEN", "wrong-token")
     code, report = _check("order-to-erp")

@@ -54,9 +54,14 @@ class IntegrationCheck:
     owner: str | None
     systems: tuple[str, ...]
     ok: bool
+    problems: tuple[str, ...] = ()  # "erp: auth failed (401)", one per failing system
 
     def to_dict(self) -> dict[str, Any]:
-        return {"integration": self.integration, "owner": self.owner, "systems": list(self.systems), "ok": self.ok}
+        out: dict[str, Any] = {"integration": self.integration, "owner": self.owner, "systems": list(self.systems),
+                               "ok": self.ok}
+        if self.problems:
+            out["problems"] = list(self.problems)
+        return out
 
 
 @dataclass
@@ -207,6 +212,16 @@ async def _soap_probe(base: SystemCheck, connector: Any, op: dict[str, Any], has
                    status=200, probe=label, message="reachable")
 
 
+def _problem(check: SystemCheck) -> str:
+    if check.missing_secrets:
+        return f"{check.system}: not set: {', '.join(check.missing_secrets)}"
+    if check.auth == "failed":
+        return f"{check.system}: auth failed ({check.status})"
+    if not check.reachable:
+        return f"{check.system}: unreachable"
+    return f"{check.system}: {check.message[:120] or 'failed'}"
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -226,6 +241,6 @@ async def check_live(paths: Iterable[str | Path], integrations: Iterable[str] = 
     for name in chosen:
         spec = project.integrations[name]
         systems = tuple(s for s, users in involved.items() if name in users)
-        report.integrations.append(IntegrationCheck(name, spec.owner, systems,
-                                                    all(report.systems[s].ok for s in systems)))
+        problems = tuple(_problem(report.systems[s]) for s in systems if not report.systems[s].ok)
+        report.integrations.append(IntegrationCheck(name, spec.owner, systems, not problems, problems))
     return report

@@ -61,5 +61,6 @@ def check(integrations: tuple[str, ...], live: bool, specs: tuple[str, ...], fmt
     stdout.print(table)
     for i in report.integrations:
         mark = "[green]ok[/]" if i.ok else "[red]FAIL[/]"
-        stdout.print(f"{mark} {escape(i.integration)} ({escape(i.owner or 'no owner')}): {escape(', '.join(i.systems))}")
+        stdout.print(f"{mark} {escape(i.integration)} ({escape(i.owner or 'no owner')}): {escape(', '.join(i.systems))}"
+                     + (f" — {escape('; '.join(i.problems))}" if i.problems else ""))
     sys.exit(report.exit_code)
