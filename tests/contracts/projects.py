@@ -313,4 +313,27 @@ steps:
 deliver:
   - target: ledger
     http: {method: POST, path: /entries}
+---
+""" + HEADER.format(name="copied-type", target="ledger") + """\
+trigger: {schedule: {cron: "0 2 * * *"}}
+extract:
+  http: {method: GET, path: /orders, records: data}
+steps:
+  - split: {items: lines, with: {order: id}}
+  - map: "{sku: sku, qty: unit_price, order: order, price: quantity}"
+deliver:
+  - target: ledger
+    http: {method: POST, path: /entries}
+---
+""" + HEADER.format(name="copied-type-bad", target="ledger") + """\
+trigger: {schedule: {cron: "0 2 * * *"}}
+extract:
+  http: {method: GET, path: /orders, records: data}
+steps:
+  - split: {items: lines, with: {order: id}}
+  - rename: {sku: code}
+  - map: "{sku: code, qty: code, order: order}"
+deliver:
+  - target: ledger
+    http: {method: POST, path: /entries}
 """)

@@ -68,13 +68,18 @@ def test_wv706_type_mismatches(checked: list) -> None:
     literals = sorted(f[3] for f in checked if f[0] == "WV706" and f[2] == 115)
     assert literals == [22, 36, 58]  # 'three' → integer, to_number(id) → string, 'GBP' not in the enum
     assert _find(checked, "WV706", 168)[4].startswith("qty: str}")  # coerced to a string, the contract: integer
+    # copied as-is from the extracted records: lines[].unit_price is a number there, qty must be an integer —
+    # fine (a number may be whole); lines[].quantity (integer) into price (number) — fine too; nothing reported
+    assert not [f for f in checked if 170 < f[2] < 195]
+    # lines[].sku (a string in the source contract), renamed, then copied into qty (an integer): reported
+    assert _find(checked, "WV706", 207)[4].startswith("qty: code")
 
 
 def test_exact_set_of_contract_findings(checked: list) -> None:
     assert sorted((f[0], f[2]) for f in checked) == sorted([
         ("WV701", 19), ("WV702", 15), ("WV702", 31), ("WV702", 136), ("WV703", 44), ("WV703", 131),
         ("WV704", 63), ("WV705", 78), ("WV705", 97), ("WV706", 80), ("WV706", 81), ("WV706", 115),
-        ("WV706", 115), ("WV706", 115), ("WV703", 149), ("WV706", 168)])
+        ("WV706", 115), ("WV706", 115), ("WV703", 149), ("WV706", 168), ("WV706", 207)])
 
 
 def test_example_ecosystem_is_clean_and_fast(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,26 +51,44 @@ def contract_checks(load: Any) -> list[Diagnostic]:
     else:
         usages = {name: integration_usage(project, project.integrations[name]) for name in {*subscribers, *publishers}}
     for usage in usages.values():
+        source = _source_records(project, contracts, usage, subscribers)
         for call in usage.calls:
             if call.style == "event":
-                out.extend(_published(project, call))
+                out.extend(_published(project, call, source))
                 continue
             contract = contracts.get(call.system)
             if contract is not None:
-                out.extend(check_call(contract, call))
+                out.extend(check_call(contract, call, source))
         if usage.integration in subscribers:
             out.extend(_event_reads(project, usage, subscribers[usage.integration]))
     return out
 
 
-def _published(project: Project, call: Call) -> list[Diagnostic]:
+def _published(project: Project, call: Call, source: Source) -> list[Diagnostic]:
     """A publisher's records against its cataloged event's schema (the event is the contract it writes)."""
     event = project.events.get(call.operation or "")
     if event is None or not event.schema:
         return []
     contract = Contract(file=event.doc.file, format="jsonschema", version=str(event.version), schema=event.schema)
     op = Operation(key=f"event {event.name}", name=event.name, request=event.schema, line=event.doc.line)
-    return _writes(contract, op, call, event.schema, False)
+    return _writes(contract, op, call, event.schema, False, source)
+
+
+Source = tuple[Schema, bool] | None  # the input records' schema (and whether it is XML: values are text)
+
+
+def _source_records(project: Project, contracts: Contracts, usage: Any, subscribers: dict[str, str]) -> Source:
+    """What the integration's input records look like: the extracted records of a source with a contract,
+    or the cataloged event it subscribes to."""
+    for call in usage.calls:
+        if call.role == "read" and call.where == "extract":
+            contract = contracts.get(call.system)
+            op = operation_for(contract, call) if contract is not None else None
+            if contract is not None and op is not None:
+                record, _ = record_root(op, call, contract.format == "wsdl")
+                return (record, contract.format == "wsdl") if record is not None else None
+    event = subscribers.get(usage.integration)
+    return (project.events[event].schema, False) if event else None
 
 
 def event_subscribers(project: Project) -> dict[str, str]:
@@ -108,7 +126,7 @@ def _event_reads(project: Project, usage: Any, event: str) -> list[Diagnostic]:
     return out
 
 
-def check_call(contract: Contract, call: Call) -> list[Diagnostic]:
+def check_call(contract: Contract, call: Call, source: Source = None) -> list[Diagnostic]:
     op = operation_for(contract, call)
     if op is None:
         return _unknown_operation(contract, call) if call.style in ("http", "soap") else []
@@ -117,7 +135,7 @@ def check_call(contract: Contract, call: Call) -> list[Diagnostic]:
     if call.role == "write" or call.writes:
         root = request_root(op, call)
         if root is not None:
-            out.extend(_writes(contract, op, call, root, soap))
+            out.extend(_writes(contract, op, call, root, soap, source if call.role == "write" else None))
     if call.role == "read":
         out.extend(_reads(contract, op, call, soap))
     if call.role == "proxy" and call.reads and op.response is not None:
@@ -161,7 +179,8 @@ def _unknown_operation(contract: Contract, call: Call) -> list[Diagnostic]:
                  system=call.system, operation=call.key)]
 
 
-def _writes(contract: Contract, op: Operation, call: Call, root: Schema, soap: bool) -> list[Diagnostic]:
+def _writes(contract: Contract, op: Operation, call: Call, root: Schema, soap: bool,
+            source: Source = None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for use in call.writes:
         found, missing = lookup(root, use.path, strict_declared=False, auto_items=soap)
@@ -176,7 +195,7 @@ def _writes(contract: Contract, op: Operation, call: Call, root: Schema, soap: b
                             hint=hint, integration=call.integration, system=call.system, operation=op.key,
                             field=use.name))
             continue
-        mismatch = _write_type_mismatch(found, use, soap)
+        mismatch = _write_type_mismatch(found, use, soap) or _copied_type_mismatch(found, use, soap, source)
         if mismatch:
             out.append(make("WV706", f"{call.integration}: field '{use.name}' gets {mismatch} in {_where(contract, op)}",
                             use.file, use.line, use.column, hint="convert the value (to_number, to_string, coerce) "
@@ -203,6 +222,27 @@ def _write_type_mismatch(schema: Schema, use: FieldUse, soap: bool) -> str | Non
     if use.value_type and not soap and not accepts_type(schema, use.value_type):
         return f"a {use.value_type} (from {use.step}) where the contract expects {'/'.join(sorted(types(schema)))}"
     return None
+
+
+def _copied_type_mismatch(schema: Schema, use: FieldUse, soap: bool, source: Source) -> str | None:
+    """A field copied as-is from the input records, whose type there cannot be the type required here."""
+    if soap or source is None or use.origin is None or use.is_literal or use.value_type:
+        return None
+    record, xml = source
+    found, _ = lookup(record, use.origin, strict_declared=True, auto_items=xml)
+    if found is None:
+        return None
+    have = (wire_types(found) if xml else types(found)) - {"null"}
+    want = types(schema)
+    if not have or not want or any(_compatible(h, want) for h in have):
+        return None
+    where = "XML text" if xml else "/".join(sorted(have))
+    return (f"'{dotted(use.origin)}' copied as-is ({where} in the source records) where the contract expects "
+            f"{'/'.join(sorted(want))}")
+
+
+def _compatible(kind: str, want: set[str]) -> bool:
+    return kind in want or (kind in ("integer", "number") and bool(want & {"integer", "number"}))
 
 
 def _missing_required(schema: Schema, prefix: tuple[str, ...], written: set[tuple[str, ...]],

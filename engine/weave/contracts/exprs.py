@@ -230,22 +230,24 @@ def _outputs(expression: str) -> tuple[Output, ...] | None:
     if tree is None or tree.get("type") != "multi_select_dict":
         return None
     out: list[Output] = []
-    _hash_outputs(tree, (), out)
+    _hash_outputs(tree, (), out, ())
     return tuple(out)
 
 
-def _hash_outputs(tree: dict[str, Any], prefix: FieldPath, out: list[Output]) -> None:
+def _hash_outputs(tree: dict[str, Any], prefix: FieldPath, out: list[Output], ctx: FieldPath | None) -> None:
     for pair in tree.get("children") or []:
         key = (*prefix, str(pair["value"]))
         value = pair["children"][0]
         if value.get("type") == "multi_select_dict":
-            _hash_outputs(value, key, out)
+            _hash_outputs(value, key, out, ctx)
             continue
         if value.get("type") in ("projection", "filter_projection") and \
                 (value.get("children") or [{}, {}])[1].get("type") == "multi_select_dict":
-            _hash_outputs(value["children"][1], (*key, ITEMS), out)  # lines[].{sku: sku}: one per element
+            base = _Walker().walk(value["children"][0], ctx) if ctx is not None else None
+            element = (*base, ITEMS) if base is not None else None
+            _hash_outputs(value["children"][1], (*key, ITEMS), out, element)  # lines[].{sku: sku}: per element
             continue
-        out.append(describe(key, int(pair.get("pos", 0)), value))
+        out.append(describe(key, int(pair.get("pos", 0)), value, ctx))
 
 
 def value_path(expression: str) -> FieldPath | None:
@@ -254,8 +256,8 @@ def value_path(expression: str) -> FieldPath | None:
     return _Walker().walk(tree, ()) if tree is not None else None
 
 
-def describe(key: FieldPath, offset: int, value: dict[str, Any]) -> Output:
-    """What is known of the value a key gets from `value` (an AST node)."""
+def describe(key: FieldPath, offset: int, value: dict[str, Any], ctx: FieldPath | None = ()) -> Output:
+    """What is known of the value a key gets from `value` (an AST node evaluated at record path `ctx`)."""
     kind = value.get("type")
     if kind == "literal":
         return Output(key, offset, json_type(value.get("value")), value.get("value"), True)
@@ -267,6 +269,5 @@ def describe(key: FieldPath, offset: int, value: dict[str, Any]) -> Output:
     if kind in ("multi_select_list",):
         return Output(key, offset, "array")
     if kind in ("field", "subexpression"):
-        walker = _Walker()
-        return Output(key, offset, None, source=walker.walk(value, ()))
+        return Output(key, offset, None, source=_Walker().walk(value, ctx) if ctx is not None else None)
     return Output(key, offset, None)

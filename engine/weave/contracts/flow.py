@@ -46,6 +46,7 @@ class FieldUse:
     is_literal: bool = False
     function: str | None = None
     arg: int = 0
+    origin: FieldPath | None = None  # written fields: the input-record field copied as-is, when one is
 
     @property
     def name(self) -> str:
@@ -169,6 +170,18 @@ class Simulator:
         self._expr_reads(flow, expression, where, [])
 
     # --- helpers ----------------------------------------------------------------------------------
+    @staticmethod
+    def _origin(flow: Flow, source: FieldPath | None) -> FieldPath | None:
+        """The input-record path a copied value comes from (through fields copied earlier, too)."""
+        if source is None:
+            return None
+        shape = flow.shape
+        if source in shape.fields:
+            return shape.fields[source].origin
+        if shape.produces(source[0]) or not shape.input_visible or source[0] in shape.dropped:
+            return None
+        return (*shape.input_prefix, *source)
+
     def _ref(self, flow: Flow, path: FieldPath, where: Where, pos: tuple[str, int, int], internal: list[str],
              function: str | None = None, arg: int = 0) -> FieldUse | None:
         """Classify a reference: a produced field (internal) or a read of the input record."""
@@ -212,11 +225,12 @@ class Simulator:
         else:
             for out in outputs:
                 value_type, literal, is_literal = out.value_type, out.literal, out.is_literal
+                origin = self._origin(flow, out.source)
                 if out.source is not None and out.source in known:
-                    origin = known[out.source]
-                    value_type, literal, is_literal = origin.value_type, origin.literal, origin.is_literal
+                    copied = known[out.source]
+                    value_type, literal, is_literal = copied.value_type, copied.literal, copied.is_literal
                 new.fields[out.path] = FieldUse(out.path, where.label, *where.expr_at(arg, out.offset), value_type,
-                                                literal, is_literal)
+                                                literal, is_literal, origin=origin)
             flow.opaque = False
         flow.shape = new
 
@@ -232,7 +246,8 @@ class Simulator:
                 tree = exprs.parse(spec)
                 out = exprs.describe(path, 0, tree) if tree is not None else None
                 produced[path] = FieldUse(path, where.label, *pos, out.value_type if out else None,
-                                          out.literal if out else None, bool(out and out.is_literal))
+                                          out.literal if out else None, bool(out and out.is_literal),
+                                          origin=self._origin(flow, out.source if out else None))
             elif isinstance(spec, Mapping) and "value" in spec:
                 produced[path] = FieldUse(path, where.label, *pos, json_type(spec["value"]), spec["value"], True)
             elif isinstance(spec, Mapping) and ("template" in spec or "file" in spec):
@@ -279,8 +294,9 @@ class Simulator:
                     flow.shape.fields[target] = replace(use, path=target, step=where.label, file=pos[0], line=pos[1],
                                                         column=pos[2])
             else:
+                origin = self._origin(flow, src)
                 self._ref(flow, src, where, pos, internal)
-                flow.shape.fields[dst] = FieldUse(dst, where.label, *where.at(old))
+                flow.shape.fields[dst] = FieldUse(dst, where.label, *where.at(old), origin=origin)
             if len(src) == 1:
                 flow.shape.dropped.add(src[0])
 

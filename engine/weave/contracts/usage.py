@@ -260,7 +260,7 @@ def _envelope_use(path: FieldPath, source: FieldPath | None, literal: str | None
         origin = shape.fields.get(source)
         if origin is not None:  # the element is filled from a mapped field: that mapping is responsible
             return FieldUse(path, origin.step, origin.file, origin.line, origin.column, origin.value_type,
-                            origin.literal, origin.is_literal)
+                            origin.literal, origin.is_literal, origin=origin.origin)
     return FieldUse(path, label, file, line, col, "string" if literal is not None else None, literal,
                     literal is not None)
 
