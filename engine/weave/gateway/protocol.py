@@ -10,7 +10,8 @@
   less). The caller promises lower-case token header names and no framing headers (content-length,
   transfer-encoding, connection); values are still checked for CR/LF/NUL. It returns False (nothing
   sent) whenever the generic path must run instead: write paused, client gone, response started,
-  uvicorn's access log on. Any other ASGI app is served exactly as by uvicorn.
+  uvicorn's access log on. Any other ASGI app is served exactly as by uvicorn (the extension then
+  leaves a reference cycle per request for the GC; `respond` itself breaks it).
 Parsing, limits, pipelining and keep-alive stay uvicorn's own.
 """
 
@@ -100,6 +101,9 @@ class _Cycle(RequestResponseCycle):
         if not keep_alive:
             self.transport.close()
         self.on_response()
+        # scope -> extensions -> this bound method -> self -> scope is a reference cycle: break it, so
+        # each request's objects are freed by reference counting (cyclic garbage costs GC passes)
+        del self.scope["extensions"]  # type: ignore[typeddict-item]
         return True
 
 
