@@ -48,6 +48,7 @@ trigger:
   webhook: {path: /hooks/orders, signature: {scheme: github, secret: "${env:HOOK_SECRET}"}}
 steps:
   - map: "{order_ref: id, lines: lines[].{sku: sku, quantity: qty}}"
+  - coerce: {order_ref: {type: str, required: true}}
 idempotency_key: order_ref
 delivery: {retries: 4, backoff: {initial: 50ms, max: 200ms}}
 deliver:
@@ -94,11 +95,20 @@ def make_project(tmp_path: Path) -> Path:
     return specs
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(state URL, bus URL): the embedded default, and PostgreSQL state with the Redis bus."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/state.db"
+        return url, url
+    return str(request.getfixturevalue("pg_dsn")), str(request.getfixturevalue("redis_url"))
+
+
 @pytest.fixture
-def deployed(tmp_path: Path, sandbox_env: dict[str, str]) -> str:
-    state_url = f"sqlite:///{tmp_path}/state.db"
+def deployed(tmp_path: Path, sandbox_env: dict[str, str], backend: tuple[str, str]) -> str:
     import asyncio
 
+    state_url, _ = backend
     asyncio.run(apply_specs(make_project(tmp_path), state_url))
     return state_url
 
@@ -107,8 +117,8 @@ def order(i: int) -> dict:
     return {"id": f"ORD-{i:04d}", "lines": [{"sku": "BOLT-M8", "qty": 2}]}
 
 
-def test_point_to_point_delivers_synchronously(cluster: SandboxCluster, deployed: str) -> None:
-    with RunningServe(deployed) as serve, httpx.Client() as client:
+def test_point_to_point_delivers_synchronously(cluster: SandboxCluster, deployed: str, backend: tuple[str, str]) -> None:
+    with RunningServe(deployed, backend[1]) as serve, httpx.Client() as client:
         response = post_signed(client, f"{serve.url}/hooks/orders", order(1))
         assert response.status_code == 200, response.text
         assert response.json()["delivered"] == 1
@@ -121,13 +131,13 @@ def test_point_to_point_delivers_synchronously(cluster: SandboxCluster, deployed
         assert len(received(cluster, "operations")) == 1
 
 
-def test_hub_routes_by_content_to_spokes(cluster: SandboxCluster, deployed: str) -> None:
+def test_hub_routes_by_content_to_spokes(cluster: SandboxCluster, deployed: str, backend: tuple[str, str]) -> None:
     customers = [
         {"id": "ACC-1", "name": "Ada", "tier": "gold", "contact": {"email": "ada@example.com"}},
         {"id": "ACC-2", "name": "Bob", "tier": "silver", "contact": {"email": "bob@example.com"}},
         {"id": "ACC-3", "name": "Cy", "tier": "gold", "contact": {}},
     ]
-    with RunningServe(deployed) as serve, httpx.Client() as client:
+    with RunningServe(deployed, backend[1]) as serve, httpx.Client() as client:
         response = post_signed(client, f"{serve.url}/hooks/customers", customers)
         assert response.status_code == 202 and response.json()["accepted"] == 3
         mails = wait_until(lambda: (r := received(cluster, "email")) and len(r) >= 2 and r)
@@ -136,8 +146,8 @@ def test_hub_routes_by_content_to_spokes(cluster: SandboxCluster, deployed: str)
         assert sorted(k["body"]["order_ref"] for k in kits) == ["VIP-KIT-ACC-1", "VIP-KIT-ACC-3"]
 
 
-def test_bad_webhooks_are_refused_and_counted(cluster: SandboxCluster, deployed: str) -> None:
-    with RunningServe(deployed) as serve, httpx.Client() as client:
+def test_bad_webhooks_are_refused_and_counted(cluster: SandboxCluster, deployed: str, backend: tuple[str, str]) -> None:
+    with RunningServe(deployed, backend[1]) as serve, httpx.Client() as client:
         url = f"{serve.url}/hooks/customers"
         body = b'{"id": "ACC-1"'
         assert client.post(url, content=body, headers=sign_github(body)).status_code == 400
@@ -165,31 +175,36 @@ async def _queue_depth(state_url: str) -> int:
         await state.close()
 
 
-def test_bad_record_goes_to_dlq_and_batch_continues(cluster: SandboxCluster, deployed: str) -> None:
-    records = [order(1), {"id": "ORD-BAD", "lines": "not-a-list"}, order(3)]
-    with RunningServe(deployed) as serve, httpx.Client() as client:
+def test_bad_record_goes_to_dlq_and_batch_continues(cluster: SandboxCluster, deployed: str, backend: tuple[str, str]) -> None:
+    records = [order(1), {"id": "ORD-BAD", "lines": "not-a-list"}, {"lines": []}, order(3)]
+    with RunningServe(deployed, backend[1]) as serve, httpx.Client() as client:
         response = post_signed(client, f"{serve.url}/hooks/orders", records)
         assert response.status_code == 200
         counts = response.json()
-        assert counts["delivered"] == 2 and counts["dead_lettered"] == 1
-    dlq = subprocess.run([sys.executable, "-m", "weave", "dlq", "list", "--state", deployed, "--format", "json"],
+        assert counts["delivered"] == 2 and counts["dead_lettered"] == 2
+    dlq = subprocess.run([sys.executable, "-m", "weave", "dlq", "list", "--state", deployed, "--bus", backend[1],
+                          "--format", "json"],
                          capture_output=True, text=True, timeout=60)
-    [entry] = __import__("json").loads(dlq.stdout)["entries"]
+    entries = sorted(__import__("json").loads(dlq.stdout)["entries"], key=lambda e: e["id"])
+    assert [e["integration"] for e in entries] == ["ship-orders", "ship-orders"]
     # the mapping turns the bad lines into null; the target refuses it (422, terminal): no retry, dead letter
-    assert entry["integration"] == "ship-orders" and entry["payload"]["order_ref"] == "ORD-BAD"
-    assert "422" in entry["error"] and entry["attempts"] == 1 and entry["target"] == "operations"
+    refused = next(e for e in entries if e["target"] == "operations")
+    assert refused["payload"]["order_ref"] == "ORD-BAD" and "422" in refused["error"] and refused["attempts"] == 1
+    # a record without an id fails its transform (coerce, required): dead-lettered with the step, not delivered
+    failed = next(e for e in entries if e["target"] is None)
+    assert failed["payload"] == {"lines": []} and "coerce" in failed["error"]
 
 
-def test_target_down_then_dlq_then_replay_exactly_once(cluster: SandboxCluster, deployed: str) -> None:
+def test_target_down_then_dlq_then_replay_exactly_once(cluster: SandboxCluster, deployed: str, backend: tuple[str, str]) -> None:
     ops = cluster.urls["operations"]
     httpx.post(f"{ops}/_faults", json={"status": 503, "count": 1000}).raise_for_status()
-    with RunningServe(deployed) as serve, httpx.Client() as client:
+    with RunningServe(deployed, backend[1]) as serve, httpx.Client() as client:
         for i in range(3):
             response = post_signed(client, f"{serve.url}/hooks/orders", order(i))
             assert response.json()["dead_lettered"] == 1
     httpx.delete(f"{ops}/_faults").raise_for_status()
     cmd = [sys.executable, "-m", "weave", "dlq", "replay", "--integration", "ship-orders", "--state", deployed,
-           "--format", "json"]
+           "--bus", backend[1], "--format", "json"]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stdout + first.stderr
     assert [r["outcome"] for r in __import__("json").loads(first.stdout)["results"]] == ["delivered"] * 3
@@ -200,12 +215,13 @@ def test_target_down_then_dlq_then_replay_exactly_once(cluster: SandboxCluster, 
 
 
 def test_kill_9_with_messages_in_the_hub_queue_loses_nothing(cluster: SandboxCluster, deployed: str,
-                                                            tmp_path: Path) -> None:
+                                                            backend: tuple[str, str], tmp_path: Path) -> None:
     email = cluster.urls["email"]
     httpx.post(f"{email}/_faults", json={"delay_ms": 300, "count": 1000}).raise_for_status()
     port = free_port()
     env = {**os.environ}
-    proc = subprocess.Popen([sys.executable, "-m", "weave", "serve", "--state", deployed, "--port", str(port)],
+    serve_cmd = [sys.executable, "-m", "weave", "serve", "--state", deployed, "--bus", backend[1], "--port", str(port)]
+    proc = subprocess.Popen(serve_cmd,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     customers = [{"id": f"ACC-{i}", "name": f"N{i}", "tier": "silver", "contact": {"email": f"c{i}@example.com"}}
                  for i in range(20)]
@@ -221,7 +237,7 @@ def test_kill_9_with_messages_in_the_hub_queue_loses_nothing(cluster: SandboxClu
     delivered_before = len(received(cluster, "email"))
     assert delivered_before < 20  # the kill happened mid-queue
     httpx.delete(f"{email}/_faults").raise_for_status()
-    restarted = subprocess.Popen([sys.executable, "-m", "weave", "serve", "--state", deployed, "--port", str(port)],
+    restarted = subprocess.Popen(serve_cmd,
                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         got = wait_until(lambda: (r := received(cluster, "email")) and
