@@ -312,3 +312,18 @@ def test_gateway_response_steps_name_fields_the_response_has(tmp_path: Path,
                      ("WV705", 17, 34, "data[].internal_note")]    # a drop that hides nothing (a typo)
     lines = (tmp_path / INTEGRATIONS).read_text().splitlines()
     assert lines[15][72:].startswith("sort: id") and lines[16][33:].startswith("'data[].internal_note'")
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("openapi: 3.0.0\npaths: {/x: [\n", "YAML syntax error"),
+    ("openapi: 3.0.0\ninfo: {version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n        '200':\n"
+     "          content: {application/json: {schema: {$ref: 'https://example.com/s.json'}}}\n", "remote"),
+])
+def test_wv701_names_the_contract_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str,
+                                          needle: str) -> None:
+    write_project(tmp_path, "")
+    (tmp_path / "contracts" / "ledger.openapi.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    (found,) = [d for d in validate(["specs"]).diagnostics if d.code == "WV701" and d.data["system"] == "ledger"]
+    assert (found.file, found.line, found.column) == ("specs/systems.yaml", 9, 61)  # api.contract
+    assert needle in found.message and "contracts/ledger.openapi.yaml" in found.message
