@@ -82,15 +82,18 @@ class Supervisor:
         self.started = False
         if getattr(self, "slo", None) is not None:  # weave.ownership: SLOs + alerts (hook 2/2)
             await self.slo.stop()
-        for task in (self._watch, self._health, self._flusher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        await self.app.quiesce(self.app.table, timeout)  # requests already dispatched get their answer
-        if self.current is not None:
-            await self._drain(self.current, timeout)
-            self.current = None
+        # A revision switch in progress finishes first (its old flows drain); cancelling it halfway would
+        # leave them running unowned.
+        async with self._switch_lock:
+            for task in (self._watch, self._health, self._flusher):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await self.app.quiesce(self.app.table, timeout)  # requests already dispatched get their answer
+            if self.current is not None:
+                await self._drain(self.current, timeout)
+                self.current = None
         await self.recorder.flush()
 
     async def _watch_revisions(self) -> None:
