@@ -1,4 +1,5 @@
-"""Offline contract checks for `weave validate` (WV701–WV706), only for systems that declare a contract.
+"""Offline contract checks for `weave validate` (WV701–WV706): calls to systems that declare a contract,
+and cataloged events as the contract of their publishers (what they write) and subscribers (what they read).
 
     diagnostics = contract_checks(load_result)      # the EXTRA_CHECKS hook of weave.api.validate
 """
@@ -32,7 +33,7 @@ from weave.spec.model import Project
 
 def contract_checks(load: Any) -> list[Diagnostic]:
     """`(LoadResult) -> diagnostics`. Does nothing (and costs nothing) when no system declares a contract
-    and no integration reads the records of a cataloged event."""
+    and no integration publishes or reads a cataloged event."""
     project: Project = load.project
     subscribers = event_subscribers(project)
     publishers = [n for n, s in project.integrations.items() if s.publishes in project.events]
@@ -104,26 +105,8 @@ def event_subscribers(project: Project) -> dict[str, str]:
 
 def _event_reads(project: Project, usage: Any, event: str) -> list[Diagnostic]:
     """The event's JSON Schema is the contract of what its subscribers read."""
-    schema = project.events[event].schema
-    out: list[Diagnostic] = []
-    for use in usage.input_reads:
-        found, missing = lookup(schema, use.path, strict_declared=True)
-        if found is None:
-            parent, _ = lookup(schema, use.path[:missing], strict_declared=True)
-            known = sorted(properties(parent)) if parent is not None else []
-            close = difflib.get_close_matches(use.path[missing], known, n=1)
-            out.append(make("WV705", f"{usage.integration}: field '{use.name}' is not in the schema of event "
-                            f"'{event}' (read by {use.step})", use.file, use.line, use.column,
-                            hint=f"did you mean '{close[0]}'?" if close else (
-                                f"the event has: {', '.join(known)}" if known else None),
-                            integration=usage.integration, event=event, field=use.name))
-            continue
-        problem = _read_type_mismatch(found, use, False)
-        if problem:
-            out.append(make("WV706", f"{usage.integration}: {problem} (event '{event}', {use.step})", use.file,
-                            use.line, use.column, hint="convert or pick a sub-field first",
-                            integration=usage.integration, event=event, field=use.name))
-    return out
+    return _check_reads(usage.integration, usage.input_reads, project.events[event].schema, False,
+                        f"schema of event '{event}'", {"event": event})
 
 
 def check_call(contract: Contract, call: Call, source: Source = None) -> list[Diagnostic]:
@@ -140,8 +123,9 @@ def check_call(contract: Contract, call: Call, source: Source = None) -> list[Di
         out.extend(_reads(contract, op, call, soap))
     if call.role == "proxy" and call.reads and op.response is not None:
         body = op.response  # response steps apply to the body, or to each element of a list body
-        out.extend(_check_reads(contract, op, call, element(body) or {} if types(body) == {"array"} else body,
-                                soap, "response"))
+        out.extend(_check_reads(call.integration, call.reads,
+                                element(body) or {} if types(body) == {"array"} else body, soap,
+                                f"response of {_where(contract, op)}", _data(call, op)))
     if call.query and op.query is not None:
         for use in call.query:
             if use.name not in op.query:
@@ -156,6 +140,10 @@ def check_call(contract: Contract, call: Call, source: Source = None) -> list[Di
 
 def _where(contract: Contract, op: Operation) -> str:
     return f"{op.key} in {contract.file}:{op.line}"
+
+
+def _data(call: Call, op: Operation) -> dict[str, Any]:
+    return {"system": call.system, "operation": op.key}
 
 
 def _unknown_operation(contract: Contract, call: Call) -> list[Diagnostic]:
@@ -283,29 +271,31 @@ def _reads(contract: Contract, op: Operation, call: Call, soap: bool) -> list[Di
         return out
     if record is None:
         return out
-    return out + _check_reads(contract, op, call, record, soap, "response records")
+    return out + _check_reads(call.integration, call.reads, record, soap,
+                              f"response records of {_where(contract, op)}", _data(call, op))
 
 
-def _check_reads(contract: Contract, op: Operation, call: Call, record: Schema, soap: bool,
-                 what: str) -> list[Diagnostic]:
+def _check_reads(integration: str, uses: Any, record: Schema, soap: bool, what: str,
+                 data: dict[str, Any]) -> list[Diagnostic]:
+    """Each read path must exist in `record` (strictly: declared), with a type its function accepts."""
     out: list[Diagnostic] = []
-    for use in call.reads:
+    for use in uses:
         found, missing = lookup(record, use.path, strict_declared=True, auto_items=soap)
         if found is None:
             parent, _ = lookup(record, use.path[:missing], strict_declared=True, auto_items=soap)
             known = sorted(properties(parent)) if parent is not None else []
             close = difflib.get_close_matches(use.path[missing], known, n=1)
-            out.append(make("WV705", f"{call.integration}: field '{use.name}' is not in the {what} of "
-                            f"{_where(contract, op)} (read by {use.step})", use.file, use.line, use.column,
+            out.append(make("WV705", f"{integration}: field '{use.name}' is not in the {what} (read by {use.step})",
+                            use.file, use.line, use.column,
                             hint=f"did you mean '{close[0]}'?" if close else (
-                                f"the record has: {', '.join(known)}" if known else None),
-                            integration=call.integration, system=call.system, operation=op.key, field=use.name))
+                                f"it has: {', '.join(known)}" if known else None),
+                            integration=integration, **data, field=use.name))
             continue
         problem = _read_type_mismatch(found, use, soap)
         if problem:
-            out.append(make("WV706", f"{call.integration}: {problem} ({_where(contract, op)}, {use.step})",
-                            use.file, use.line, use.column, hint="convert or pick a sub-field first",
-                            integration=call.integration, system=call.system, operation=op.key, field=use.name))
+            out.append(make("WV706", f"{integration}: {problem} ({what}, {use.step})", use.file, use.line,
+                            use.column, hint="convert or pick a sub-field first", integration=integration, **data,
+                            field=use.name))
     return out
 
 
