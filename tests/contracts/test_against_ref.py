@@ -134,3 +134,17 @@ def test_plan_hook_compares_with_the_contracts_of_an_applied_revision(ecosystem:
     assert {(a.integration, a.owner) for a in erp.affected} == {
         ("order-to-erp", "finance-it"), ("customer-master-sync", "sales-ops"), ("nightly-customer-master", "finance-it")}
     assert "vs the applied revision" in erp.summary_line("the applied revision")
+
+
+def test_contract_diff_reads_the_old_version_from_git(ecosystem: Path) -> None:
+    _erp_changes(ecosystem)
+    result = _weave("contract", "diff", "HEAD:contracts/erp.wsdl", "contracts/erp.wsdl", "--format", "json",
+                    cwd=ecosystem)
+    assert result.returncode == 1, result.stdout + result.stderr
+    (erp,) = json.loads(result.stdout)["systems"]
+    assert erp["system"] == "erp"
+    affected = {(a["integration"], a["owner"]) for c in erp["changes"] for a in c["affected"]}
+    assert affected == {("order-to-erp", "finance-it"), ("customer-master-sync", "sales-ops"),
+                        ("nightly-customer-master", "finance-it")}
+    missing = _weave("contract", "diff", "nope:contracts/erp.wsdl", "contracts/erp.wsdl", cwd=ecosystem)
+    assert missing.returncode == 2 and "unknown revision 'nope'" in missing.stdout + missing.stderr

@@ -119,9 +119,11 @@ class DiffResult:
 
 
 def contract_diff(old: str, new: str, *, specs: Iterable[str | Path] = (), system: str | None = None) -> DiffResult:
-    """Compare two contract files; with `specs`, list the integrations each breaking change affects (for the
-    system whose `api.contract` is `new` or `old`, or the one named by `system`)."""
+    """Compare two contract files (`old` may be `REF:path`, read from git); with `specs`, list the
+    integrations each breaking change affects (for the system whose `api.contract` is `new` or `old`, or the
+    one named by `system`)."""
     from weave.contracts.diff import diff_contracts
+    from weave.contracts.gitref import GitRefError, git_reader
     from weave.contracts.impact import contract_impact
     from weave.contracts.loader import load_contract
     from weave.contracts.model import ContractError
@@ -129,7 +131,14 @@ def contract_diff(old: str, new: str, *, specs: Iterable[str | Path] = (), syste
     from weave.contracts.usage import project_usage
 
     try:
-        before, after = load_contract(old), load_contract(new)
+        if not Path(old).exists() and ":" in old:  # REF:path, read with `git show` (its $refs too)
+            ref, _, old = old.partition(":")
+            before = load_contract(old, git_reader(ref, old if Path(old).exists() else "."))
+        else:
+            before = load_contract(old)
+        after = load_contract(new)
+    except GitRefError as exc:
+        return DiffResult(error=str(exc))
     except ContractError as exc:
         return DiffResult(error=f"{exc.file}:{exc.line}: {exc}")
     changes = diff_contracts(before, after)

@@ -19,7 +19,7 @@ def contract() -> None:
 
 
 @contract.command("diff")
-@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.argument("old")
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("--specs", "specs", multiple=True, type=click.Path(exists=True, path_type=str),
               help="Spec paths whose integrations are checked for impact (default: specs/ if present).")
@@ -29,7 +29,7 @@ def contract() -> None:
 def diff(old: str, new: str, specs: tuple[str, ...], system: str | None, fmt: str) -> None:
     """Compare contract OLD with NEW: removed operations and fields, new required fields, changed types and
     enums are breaking; additions are not. For each breaking change, list the integrations, steps and
-    fields that use the changed part, with their owners.
+    fields that use the changed part, with their owners. OLD may be REF:PATH (read with `git show`).
 
     \b
     Exit codes: 0 no breaking change, 1 breaking changes, 2 unreadable contract.
@@ -37,6 +37,7 @@ def diff(old: str, new: str, specs: tuple[str, ...], system: str | None, fmt: st
     \b
     Examples:
       weave contract diff old/erp.wsdl contracts/erp.wsdl
+      weave contract diff origin/main:contracts/erp.wsdl contracts/erp.wsdl
       weave contract diff crm-v1.yaml contracts/crm.openapi.yaml --specs specs/ --format json
     """
     import os
