@@ -49,6 +49,10 @@ def test_status_page_in_headless_chromium(cluster: SandboxCluster, sandbox_env: 
     state = f"sqlite:///{tmp_path}/state.db"
     applied = weave("apply", str(_specs(repo_root, tmp_path)), "--state", state, "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
+    # one batch run, so an integration has recent runs to show (forced: the CRM's peak window may be on)
+    ran = weave("run", "campaign-results-import", "--state", state, "--force", "--format", "json")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    extracted = json.loads(ran.stdout)["counts"]["extracted"]
     httpx.post(f"{cluster.urls['email']}/_faults", json={"status": 422}).raise_for_status()
     with Worker("--state", state, env={"WEAVE_ADMIN_TOKEN": TOKEN}, log_path=tmp_path / "serve.log") as serve, \
             httpx.Client(timeout=30) as client:
@@ -85,6 +89,7 @@ def test_status_page_in_headless_chromium(cluster: SandboxCluster, sandbox_env: 
         page = f"{serve.url}/status?token={TOKEN}&select=customer-sync"
         dom = chromium(page, tmp_path, "--dump-dom")
         assert dom.returncode == 0, dom.stderr[-2000:]
+        batch = chromium(f"{serve.url}/status?token={TOKEN}&select=campaign-results-import", tmp_path, "--dump-dom")
         shot = tmp_path / "status.png"
         taken = chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1400,1000")
         assert taken.returncode == 0 and shot.is_file(), taken.stderr[-2000:]
@@ -108,6 +113,12 @@ def test_status_page_in_headless_chromium(cluster: SandboxCluster, sandbox_env: 
     assert "customer-sync" in detail and OWNER in detail and f"{OWNER}@acme.example" in detail
     assert "Recent runs" in detail and "Dead letters (1)" in detail and "gh-hub-1" in detail
     assert "422" in detail and "weave dlq replay --integration customer-sync" in detail
+
+    runs = batch.stdout[batch.stdout.index('<section id="detail"'):]
+    runs = runs[:runs.index("</section>")]
+    assert "campaign-results-import" in runs and "marketing-ops" in runs
+    assert re.search(r'#1</td><td[^>]*>batch</td><td><span class="pill ok">ok</span>', runs)
+    assert f"{extracted} extracted" in runs and "forced" in runs
 
     from PIL import Image
 
