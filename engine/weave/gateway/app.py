@@ -230,7 +230,8 @@ class GatewayApp:
             matched = route
             if prepared.cors_origins:
                 self._cors_headers(prepared, headers, out_headers)
-            if query_has_credential(scope["query_string"], prepared.query_allowed):
+            query_string = scope["query_string"]
+            if query_string and query_has_credential(query_string, prepared.query_allowed):
                 raise GatewayError(401, "credential_in_query", "credentials are accepted only in headers",
                                    [(b"www-authenticate", b"ApiKey")])
             if route.public:
@@ -395,8 +396,8 @@ class GatewayApp:
                         headers: list[tuple[bytes, bytes]], body: bytes,
                         client_query: list[tuple[str, str]]) -> UpstreamResponse:
         target = call.path.render(context, encode=True)
-        query = [(k, t.render(context, encode=False)) for k, t in call.query] + client_query
-        if query:
+        if call.query or client_query:
+            query = [(k, t.render(context, encode=False)) for k, t in call.query] + client_query
             target += "?" + urlencode(query)
         for name, template in call.headers:
             headers.append((name, template.render(context, encode=False).encode("utf-8")))

@@ -108,8 +108,48 @@ class _Cycle(RequestResponseCycle):
 
 
 class GatewayHttpProtocol(HttpToolsProtocol):
+    """Also: the keep-alive timeout is one lazily re-armed timer per connection instead of a timer
+    created and cancelled on every request (same rule: close after `timeout_keep_alive` idle seconds)."""
+
+    _idle_since: float | None = None  # when the last response completed; None while a request runs
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        timer = self.timeout_keep_alive_task
+        if timer is not None:
+            timer.cancel()
+            self.timeout_keep_alive_task = None
+
+    def _unset_keepalive_if_required(self) -> None:  # data arrived: busy; an armed timer re-checks later
+        self._idle_since = None
+
+    def on_response_complete(self) -> None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._idle_since = None
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._keep_alive_check)
+
+    def _keep_alive_check(self) -> None:
+        self.timeout_keep_alive_task = None
+        idle_since = self._idle_since
+        if idle_since is None:  # a request is running: the next completed response arms the timer again
+            return
+        remaining = idle_since + self.timeout_keep_alive - self.loop.time()
+        if remaining <= 0:
+            self.timeout_keep_alive_handler()
+        else:
+            self.timeout_keep_alive_task = self.loop.call_later(remaining, self._keep_alive_check)
 
     def on_headers_complete(self) -> None:
         """uvicorn 0.54's own, building a `_Cycle` and adding the `weave.respond` extension."""

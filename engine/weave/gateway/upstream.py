@@ -213,12 +213,20 @@ class UpstreamPool:
             raise UpstreamError("cannot connect to upstream") from None
         return conn
 
-    async def _acquire(self) -> _Connection:
-        while self.idle:
-            conn = self.idle.pop()
+    def _idle_connection(self) -> _Connection | None:
+        """A live idle connection, made active (synchronous: no coroutine on the pooled path)."""
+        idle = self.idle
+        while idle:
+            conn = idle.pop()
             if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
                 self.active.add(conn)
                 return conn
+        return None
+
+    async def _acquire(self) -> _Connection:
+        conn = self._idle_connection()
+        if conn is not None:
+            return conn
         conn = await self._connect()
         self.active.add(conn)
         return conn
@@ -258,12 +266,13 @@ class UpstreamPool:
         timeout: float = 10.0,
     ) -> UpstreamResponse:
         data = self.encode(method, target, headers or [], body)
+        loop = self.loop
         for attempt in (0, 1):
-            conn = await self._acquire()
+            conn = self._idle_connection() or await self._acquire()
             future = conn.send(data, method == "HEAD")
-            conn.deadline = self.loop.time() + timeout
+            conn.deadline = loop.time() + timeout
             if self._sweeper is None:
-                self._sweeper = self.loop.call_later(min(SWEEP, timeout), self._sweep)
+                self._sweeper = loop.call_later(min(SWEEP, timeout), self._sweep)
             try:
                 return await future
             except _Stale:
