@@ -104,3 +104,23 @@ class Sink:
             await services.dead_letter(name, record, outcome.reason or "delivery failed", outcome.attempts,
                                        target=self.target, key=key)
         return SinkResult(self.target, "dead_letter", outcome.attempts, outcome.reason)
+
+
+async def replay_to_sinks(sinks: list[Sink], pipeline: Any, payload: Any, target: str | None,
+                          key: str | None) -> str:
+    """Re-deliver one dead letter: to `target` as stored (it was dead-lettered after its mapping), or
+    through `pipeline` to every sink when the transform itself had failed. Never dead-letters again."""
+    chosen = [s for s in sinks if target is None or s.target == target]
+    if not chosen:
+        return f"failed: no target {target!r} in the deployed revision"
+    records = [payload]
+    if target is None and pipeline is not None:
+        try:
+            records = pipeline.run(payload)
+        except TransformError as exc:
+            return f"failed: {exc}"
+    results = [await sink.deliver(r, key=key, dead_letter=False) for r in records for sink in chosen]
+    failed = [r for r in results if r.status in ("dead_letter", "busy")]
+    if failed:
+        return f"failed: {failed[0].reason}"
+    return "duplicate" if results and all(r.status == "duplicate" for r in results) else "delivered"

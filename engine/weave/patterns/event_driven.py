@@ -19,7 +19,7 @@ from weave import correlation
 from weave.errors import TransformError, TransientError
 from weave.patterns._ingest import Ingest
 from weave.patterns._poll import PollLoop
-from weave.patterns._sink import Sink
+from weave.patterns._sink import Sink, replay_to_sinks
 from weave.patterns._steps import Pipeline, build_pipeline, compile_expression
 from weave.patterns.base import Flow, FlowServices, HttpRequest, HttpResponse, HttpRoute, Planned
 from weave.spec.model import Integration, Project
@@ -189,18 +189,7 @@ class EventDrivenFlow(Flow):
         if self.publishes:
             counts = await self.publish_records([payload])
             return "delivered" if counts["published"] else "failed: the event was refused again"
-        sinks = [s for s in self.sinks if target is None or s.target == target]
-        records = [payload]
-        if target is None and self.pipeline is not None:
-            try:
-                records = self.pipeline.run(payload)
-            except TransformError as exc:
-                return f"failed: {exc}"
-        results = [await sink.deliver(r, key=key, dead_letter=False) for r in records for sink in sinks]
-        failed = [r for r in results if r.status in ("dead_letter", "busy")]
-        if failed:
-            return f"failed: {failed[0].reason}"
-        return "duplicate" if results and all(r.status == "duplicate" for r in results) else "delivered"
+        return await replay_to_sinks(self.sinks, self.pipeline, payload, target, key)
 
     async def run_once(self, **options: Any) -> dict[str, Any]:
         if self.publishes and self.poll_block:
