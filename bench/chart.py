@@ -66,7 +66,7 @@ def draw_scaling(records: list[dict[str, Any]], out: Path) -> Path:
         ax.set_title(title)
         ax.set_xlabel("records per run (log scale)")
         ax.set_ylabel(ylabel)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)  # room for the point labels
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
