@@ -21,11 +21,11 @@ from .upstream_app import app as upstream_asgi
 class ServerThread:
     """uvicorn serving `app` on 127.0.0.1:<free port> in a background thread with its own loop."""
 
-    def __init__(self, app: Any, http: Any = "httptools") -> None:
+    def __init__(self, app: Any, http: Any = "httptools", **options: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, http=http, loop="asyncio",
-                                lifespan="on", access_log=False, log_level="warning")
+                                lifespan="on", access_log=False, log_level="warning", **options)
         self.server = uvicorn.Server(config)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
