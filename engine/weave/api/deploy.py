@@ -66,6 +66,7 @@ class DeployPlan:
     scope: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     other_changes: list[str] = field(default_factory=list)  # systems/events/... added, changed, removed
+    contract_changes: list[Diagnostic] = field(default_factory=list)  # vs the contracts of the applied revision
 
     @property
     def has_changes(self) -> bool:
@@ -81,6 +82,7 @@ class DeployPlan:
                 "summary": {a: sum(1 for c in self.changes if c.action == s)
                             for a, s in (("create", "+"), ("update", "~"), ("delete", "-"))},
                 "diagnostics": [d.to_dict() for d in self.diagnostics],
+                "contract_changes": [d.to_dict() for d in self.contract_changes],
                 "specs": self.specs, "plan": self.plan}
 
     @classmethod
@@ -212,12 +214,19 @@ def plan_deploy(paths: Iterable[str | Path], current: Any, *, only: Iterable[str
     if not allow_incomplete:
         touched = [c.integration for c in changes if c.action != "-"]
         diagnostics.extend(_runnable_diagnostics(result_load, planned, touched))
+    from weave.api.contracts import contract_assets, contract_changes_since
+
+    contracts = contract_assets(load)
     specs = {"format": SNAPSHOT_FORMAT, "root": load.project.root, "settings": _plain(load.project.settings),
              "documents": sorted(result_docs.values(), key=lambda d: (d["file"], d["line"])),
-             "assets": _assets(load)}
+             "assets": _assets(load), "contracts": contracts}
+    contract_diags: list[Diagnostic] = []
+    old_contracts = (base_specs.get("contracts") or {}) if current is not None else {}
+    if old_contracts and old_contracts != contracts:
+        contract_diags = contract_changes_since(load, old_contracts).diagnostics
     return DeployPlan(base_revision=current.id if current is not None else 0, changes=changes, specs=specs,
                       plan=new_plan, scope={"only": sorted(only_set), "owner": owner}, diagnostics=diagnostics,
-                      other_changes=other)
+                      other_changes=other, contract_changes=contract_diags)
 
 
 def _plain(settings: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,11 @@ def print_changes(deploy: Any) -> None:
                 stdout.print(f"    ~ {f.path}: {_short(f.old)} → {_short(f.new)}")
     for line in deploy.other_changes:
         stdout.print(f"[{_STYLE.get(line[0], '')}]{line}[/]")
+    if deploy.contract_changes:
+        stdout.print("\n[bold]Contract changes since the applied revision:[/bold]")
+        for d in deploy.contract_changes:
+            style = "red" if d.severity.value == "error" else "dim"
+            stdout.print(f"  [{style}]{d.code}[/{style}] {d.file}:{d.line} {d.message}")
     n = {s: sum(1 for c in deploy.changes if c.action == s) for s in "+~-"}
     stdout.print(f"\nPlan: {n['+']} to create, {n['~']} to change, {n['-']} to delete "
                  f"(base revision {deploy.base_revision}).")
