@@ -8,7 +8,8 @@
 
 One upstream (uvicorn + httptools serving a small JSON, raw ASGI), one nginx worker, one gateway worker;
 the variants alternate round by round (nginx, weave full, weave bare, ...) and the median round counts.
-`run(quick)` returns records; `python bench/gateway.py --quick` prints them as JSON lines.
+`run(quick)` returns records (a full run adds the same figures with 2 nginx and 2 gateway workers, named
+`gateway.*.2w`); `python bench/gateway.py --quick [--workers N]` prints them as JSON lines.
 """
 
 from __future__ import annotations
@@ -118,7 +119,13 @@ def measure(url: str, seconds: int, connections: int, headers: dict[str, str] | 
     return result
 
 
-def run(quick: bool) -> list[dict[str, Any]]:
+def run(quick: bool, workers: int | None = None) -> list[dict[str, Any]]:
+    """1 worker each side; a full run (not quick) also 2 workers each side; `workers` picks one count."""
+    counts = [workers] if workers else ([1] if quick else [1, 2])
+    return [record for count in counts for record in _run(quick, count)]
+
+
+def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
     from weave.gateway import SqliteKeyStore, create_key
     from weave.sandbox.services import free_port, nginx_proxy, wait_for_port
 
@@ -138,11 +145,11 @@ def run(quick: bool) -> list[dict[str, Any]]:
         config_file.write_text(json.dumps(_config(f"http://127.0.0.1:{up_port}", keys_file)))
         gw_env = {**os.environ, "WEAVE_GATEWAY_CONFIG": str(config_file)}
         with _process(_python_server(["gateway:upstream_app", "--port", str(up_port)], up_env)), \
-                _process(subprocess.Popen([sys.executable, "-m", "weave.gateway.server", str(gw_port)], env=gw_env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)) as gateway:
+                _process(subprocess.Popen([sys.executable, "-m", "weave.gateway.server", str(gw_port), str(workers)],
+                                          env=gw_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)) as gateway:
             wait_for_port(up_port)
             wait_for_port(gw_port)
-            with nginx_proxy(up_port, workers=1) as nginx:
+            with nginx_proxy(up_port, workers=workers) as nginx:
                 assert nginx.proc is not None
                 variants = {
                     "nginx": (f"{nginx.url}/api/quotes/Q-00001", None, nginx.proc.pid),
@@ -168,23 +175,26 @@ def run(quick: bool) -> list[dict[str, Any]]:
                                                                     strict=True))
     cpu = {name: median(name, "cpu_us_per_request") for name in results}
     detail = {
-        "rounds": rounds, "seconds": seconds, "connections": connections, "upstream": "uvicorn+httptools, raw ASGI",
+        "rounds": rounds, "seconds": seconds, "connections": connections, "workers": workers,
+        "upstream": "uvicorn+httptools, raw ASGI, 1 worker",
         "rps": {name: round(median(name, "rps")) for name in results},
         "p50_ms": {name: round(median(name, "p50_ms"), 3) for name in results},
         "p99_ms": {name: round(median(name, "p99_ms"), 3) for name in results},
         "proxy_cpu_us_per_request": {name: round(median(name, "cpu_us_per_request"), 1) for name in results},
         "per_round_rps": {name: [round(r["rps"]) for r in rs] for name, rs in results.items()},
     }
+    suffix = "" if workers == 1 else f".{workers}w"
     return [
-        {"name": "gateway.vs_nginx", "value": round(vs_nginx, 3), "unit": "ratio of req/s (goal >= 0.4)",
+        {"name": "gateway.vs_nginx" + suffix, "value": round(vs_nginx, 3), "unit": "ratio of req/s (goal >= 0.4)",
          "detail": detail},
-        {"name": "gateway.plugin_overhead", "value": round(plugins, 3),
+        {"name": "gateway.plugin_overhead" + suffix, "value": round(plugins, 3),
          "unit": "ratio of req/s full/bare (goal >= 0.90, i.e. <= 10% cost)",
          "detail": {"cost": round(1 - plugins, 3),
-                    "cpu_ratio_bare_over_full": round(cpu["weave_bare"] / cpu["weave_full"], 3)}},
-        {"name": "gateway.p50_ms", "value": round(median("weave_full", "p50_ms"), 3), "unit": "ms",
+                    "cpu_ratio_bare_over_full": round(cpu["weave_bare"] / cpu["weave_full"], 3),
+                    "cpu_cost": round(1 - cpu["weave_bare"] / cpu["weave_full"], 3)}},
+        {"name": "gateway.p50_ms" + suffix, "value": round(median("weave_full", "p50_ms"), 3), "unit": "ms",
          "detail": {"nginx": round(median("nginx", "p50_ms"), 3)}},
-        {"name": "gateway.p99_ms", "value": round(median("weave_full", "p99_ms"), 3), "unit": "ms",
+        {"name": "gateway.p99_ms" + suffix, "value": round(median("weave_full", "p99_ms"), 3), "unit": "ms",
          "detail": {"nginx": round(median("nginx", "p99_ms"), 3)}},
     ]
 
@@ -192,8 +202,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short rounds (seconds, not minutes)")
+    parser.add_argument("--workers", type=int, default=None, help="workers on each side (default: 1; full run: 1 and 2)")
     args = parser.parse_args()
-    for record in run(args.quick):
+    for record in run(args.quick, args.workers):
         print(json.dumps(record))
 
 
