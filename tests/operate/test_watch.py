@@ -34,7 +34,7 @@ def test_watch_applies_on_save(cluster: SandboxCluster, sandbox_env: dict[str, s
         assert serve.revision() == 2
         assert post_signed(client, f"{serve.url}/hooks/orders", {"id": "A-3", "lines": [{"sku": "A", "qty": 1}]}).json()["delivered"] == 1
         assert serve.terminate() == 0
-    assert elapsed < 5, f"took {elapsed:.1f}s"
+    assert elapsed < 3, f"took {elapsed:.1f}s"  # debounce 0.3 s + plan + apply; the switch is immediate
     bodies = {e["body"]["order_ref"]: e["body"] for e in received(cluster, "operations")}
     assert "channel" not in bodies["A-1"] and bodies["A-2"]["channel"] == "v2" and bodies["A-3"]["channel"] == "v2"
     revisions = weave("revisions", "--state", state, "--format", "json")

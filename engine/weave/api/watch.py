@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ class _Handler(FileSystemEventHandler):
 
 
 class SpecWatcher:
-    def __init__(self, directory: str, state_url: str, logger: Any) -> None:
+    def __init__(self, directory: str, state_url: str, logger: Any,
+                 on_applied: Callable[[], None] | None = None) -> None:
+        self.on_applied = on_applied  # e.g. the supervisor's revision_applied: serve it at once
         self.directory = directory
         self.state_url = state_url
         self.logger = logger
@@ -70,6 +73,8 @@ class SpecWatcher:
             revision = await apply_deploy(state, deploy, git_meta([self.directory], "weave serve --watch"),
                                           holder=f"watch:{getpass.getuser()}")
             self.logger.log(None, "watch: applied", revision=revision, changes=len(deploy.changes))
+            if self.on_applied is not None:
+                self.on_applied()
             return revision
         except Exception as exc:  # noqa: BLE001 - keep watching
             self.logger.log(None, "watch: apply failed", level="error", error=str(exc))

@@ -42,7 +42,9 @@ def serve(state_url: str | None, bus_url: str | None, config: str | None, host: 
         if watch_dir:
             from weave.api.watch import SpecWatcher
 
-            watcher = SpecWatcher(watch_dir, settings.state_url, server.logger)
+            assert server.supervisor is not None
+            watcher = SpecWatcher(watch_dir, settings.state_url, server.logger,
+                                  on_applied=server.supervisor.revision_applied)
             watcher.start(asyncio.get_running_loop())
         try:
             await server.serve_forever()

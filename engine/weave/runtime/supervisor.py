@@ -55,6 +55,7 @@ class Supervisor:
         self._watch: asyncio.Task[None] | None = None
         self._health: asyncio.Task[None] | None = None
         self._switch_lock = asyncio.Lock()
+        self._revision_hint = asyncio.Event()  # set by an in-process apply (`--watch`): look now, not at the next poll
         self.recorder = DeliveryRecorder(state)
         self._flusher: asyncio.Task[None] | None = None
         self.app = RuntimeApp(metrics_body=self.metrics.render, metrics_type=self.metrics.content_type,
@@ -98,7 +99,9 @@ class Supervisor:
 
     async def _watch_revisions(self) -> None:
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._revision_hint.wait(), self.poll_seconds)
+            self._revision_hint.clear()
             try:
                 latest = await self.state.latest_revision_id()
                 if latest and (self.current is None or latest != self.current.id):
@@ -109,6 +112,10 @@ class Supervisor:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep serving the old revision
                 self.logger.log(None, "revision switch failed", level="error", error=str(exc))
+
+    def revision_applied(self) -> None:
+        """A revision was just applied in this process: switch without waiting for the next poll."""
+        self._revision_hint.set()
 
     # --- building and switching ----------------------------------------------------------------
     def build(self, revision: Any) -> tuple[LoadedRevision, RuntimeServices]:
