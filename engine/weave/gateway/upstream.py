@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httptools
@@ -33,8 +33,9 @@ class UpstreamTimeout(UpstreamError):
     """The upstream did not connect or answer within the timeout."""
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamResponse:
+class UpstreamResponse(NamedTuple):
+    """Immutable; a NamedTuple because one is built per proxied request (cheaper than a frozen dataclass)."""
+
     status: int
     headers: list[tuple[bytes, bytes]]  # names lower-cased
     body: bytes
