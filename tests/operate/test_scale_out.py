@@ -5,6 +5,7 @@ lost, and nothing with an idempotency key reaches the operations system twice (i
 from __future__ import annotations
 
 import collections
+import json
 import shutil
 import time
 from pathlib import Path
@@ -86,6 +87,11 @@ def test_two_workers_share_work_and_survive_kill_9(cluster: SandboxCluster, sand
         mails = wait_until(lambda: (r := received(cluster, "email")) and len({m["body"]["to"] for m in r})
                            == CUSTOMERS and r, timeout=30)
         assert w2.terminate() == 0
+    # `weave status` reads the shared PostgreSQL state: every worker's deliveries, one table
+    status = weave("status", "--format", "json", env=env)
+    rows = {r["name"]: r for r in json.loads(status.stdout)["integrations"]}
+    assert set(rows) == {"crm-order-events", "order-to-fulfillment", "customer-sync"}
+    assert all(r["delivered"] > 0 and r["dlq_depth"] == 0 for r in rows.values()), rows
     assert mid_ops < len(expected_ops), "the kill happened mid-stream"
     refs = collections.Counter(e["body"]["order_ref"] for e in got)
     assert set(refs) == expected_ops
