@@ -179,3 +179,10 @@ coupling: tight
     refused = weave("apply", "specs", "--auto-approve", cwd=tmp_path)
     assert refused.returncode == 1 and "WV901" in refused.stdout + refused.stderr
     assert weave("apply", "specs", "--auto-approve", "--allow-incomplete", cwd=tmp_path).returncode == 0
+
+
+def test_apply_refuses_what_validate_refuses(project: Path) -> None:
+    spec = project / "specs" / "order-sync.yaml"
+    spec.write_text(spec.read_text() + "steps:\n  - use: not-there\n")
+    refused = weave("apply", "specs", "--auto-approve", cwd=project)
+    assert refused.returncode == 1 and "WV307" in refused.stdout + refused.stderr

@@ -152,8 +152,11 @@ def _runnable_diagnostics(load: LoadResult, plan: Plan, names: Iterable[str]) ->
 def plan_deploy(paths: Iterable[str | Path], current: Any, *, only: Iterable[str] = (), owner: str | None = None,
                 allow_incomplete: bool = False) -> DeployPlan:
     """Diff the specs under `paths` against `current` (a stored Revision or None)."""
+    from weave.api.validate import extra_checks
+
     load = load_project(paths)
-    diagnostics = [d for d in load.diagnostics]
+    # apply refuses what `weave validate` refuses: steps, contracts and the audit run here too
+    diagnostics = [*load.diagnostics, *extra_checks(load)]
     base_specs: dict[str, Any] = current.specs if current is not None else {"documents": []}
     base_plan = {e["name"]: tuple(e["patterns"]) for e in (current.plan or {}).get("integrations", [])} \
         if current is not None else {}

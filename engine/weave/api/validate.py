@@ -38,7 +38,7 @@ def validate(paths: Iterable[str | Path], *, strict_owners: bool | None = None) 
     """Load, schema-check and semantically check the specs, then run the portfolio audit."""
     load = load_project(paths, strict_owners=strict_owners)
     diagnostics = list(load.diagnostics)
-    diagnostics.extend(_extra_checks(load))
+    diagnostics.extend(extra_checks(load))
     diagnostics.sort(key=lambda d: d.sort_key())
     return ValidateResult(load=load, diagnostics=diagnostics)
 
@@ -49,7 +49,7 @@ def _check_steps(load: LoadResult) -> list[Diagnostic]:
     return check_project_steps(load.project)
 
 
-def _extra_checks(load: LoadResult) -> list[Diagnostic]:
+def extra_checks(load: LoadResult) -> list[Diagnostic]:
     """Checks that live above the spec layer (planner audit, contracts), run on a loadable project."""
     out: list[Diagnostic] = []
     for check in EXTRA_CHECKS:
