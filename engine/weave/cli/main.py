@@ -24,6 +24,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("weave.cli.dlq_cmd", "dlq"),
     ("weave.cli.status_cmd", "status"),
     ("weave.cli.demo_cmd", "demo"),
+    ("weave.cli.run_cmd", "run"),
+    ("weave.cli.run_cmd", "runs"),
     ("weave.cli.plan_cmd", "plan"),
     ("weave.cli.explain_cmd", "explain"),
     ("weave.cli.inventory_cmd", "inventory"),
@@ -50,8 +52,12 @@ class LazyGroup(click.Group):
         for module_name, name in COMMANDS:
             if name == cmd_name:
                 module = importlib.import_module(module_name)
-                command: Any = getattr(module, name.replace("-", "_"), None) or module.command
-                return command if isinstance(command, click.Command) else None
+                attr = name.replace("-", "_")
+                for candidate in (attr, attr + "_", "command"):  # `run_`: the name `run` is a helper there
+                    command: Any = getattr(module, candidate, None)
+                    if isinstance(command, click.Command):
+                        return command
+                return None
         return None
 
 

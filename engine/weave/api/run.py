@@ -1,0 +1,58 @@
+"""`run_integration()`: run one deployed integration's pull side now (a batch, a poll), with progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from weave.bus import open_bus
+from weave.runtime.supervisor import Supervisor
+from weave.state import open_state
+
+Progress = Callable[[int, int | None], Any]
+
+
+class NotDeployed(ValueError):
+    pass
+
+
+async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: Progress | None = None,
+                          force: bool = False, full_refresh: bool = False, since: str | None = None) -> dict[str, Any]:
+    state = await open_state(state_url)
+    bus = await open_bus(bus_url)
+    try:
+        revision = await state.current_revision()
+        if revision is None:
+            raise NotDeployed("nothing is deployed: run `weave apply` first")
+        supervisor = Supervisor(state=state, bus=bus, worker_id=f"weave-run:{name}")
+        loaded, services = supervisor.build(revision)
+        flow = next((f for f in loaded.flows if f.name == name), None)
+        if flow is None:
+            known = sorted({f.name for f in loaded.flows})
+            why = next((v for k, v in loaded.skipped.items() if k.startswith(f"{name}/")), None)
+            raise NotDeployed(f"integration {name!r} cannot run: {why}" if why else
+                              f"integration {name!r} is not deployed (deployed: {', '.join(known)})")
+        await flow.prepare(services)
+        options: dict[str, Any] = {"force": force, "full_refresh": full_refresh, "since": since}
+        if on_chunk is not None:
+            options["on_chunk"] = on_chunk
+        try:
+            result = await flow.run_once(**options)
+        except NotImplementedError as exc:
+            raise NotDeployed(str(exc)) from None
+        await services.recorder.flush()
+        await services.aclose()
+        return {"integration": name, "pattern": flow.pattern, "revision": revision.id, **result}
+    finally:
+        await bus.close()
+        await state.close()
+
+
+async def run_history(state_url: str, name: str | None, limit: int) -> list[dict[str, Any]]:
+    state = await open_state(state_url)
+    try:
+        return [{"id": r.id, "integration": r.integration, "kind": r.kind, "status": r.status,
+                 "started_at": r.started_at, "finished_at": r.finished_at, "counts": r.counts, "error": r.error}
+                for r in await state.runs(name, limit=limit)]
+    finally:
+        await state.close()
