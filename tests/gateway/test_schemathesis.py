@@ -37,9 +37,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(gw: Gateway,
     binary = shutil.which("schemathesis") or shutil.which("st")
     assert binary, "schemathesis is a test dependency (pip install -e '.[test]')"
     key = gw.new_key("partner-acme")
+    # one worker: schemathesis compiles code in its worker threads, and concurrent AST construction can hit
+    # CPython 3.11's "AST constructor recursion depth mismatch" SystemError (seen once in a CI-like run)
     result = subprocess.run(
         [binary, "run", gw.url + "/openapi.json", "-H", f"X-API-Key: {key}", "--checks", "all",
-         "--max-examples", "30", "--seed", "7", "--workers", "2", "--no-color", "--generation-database", "none",
+         "--max-examples", "30", "--seed", "7", "--workers", "1", "--no-color", "--generation-database", "none",
          "--request-timeout", "10"],
         capture_output=True, text=True, timeout=240, cwd=str(tmp_path),
     )
