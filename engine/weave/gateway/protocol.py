@@ -74,6 +74,37 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class _LazyEvent:
+    """`asyncio.Event`'s set/clear/is_set/wait, with the real Event made only when someone waits: a GET is
+    answered without ever reading a body, so most requests never need one."""
+
+    __slots__ = ("_flag", "_event")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._event: asyncio.Event | None = None
+
+    def set(self) -> None:
+        self._flag = True
+        if self._event is not None:
+            self._event.set()
+
+    def clear(self) -> None:
+        self._flag = False
+        if self._event is not None:
+            self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    async def wait(self) -> bool:
+        if self._flag:
+            return True
+        if self._event is None:
+            self._event = asyncio.Event()
+        return await self._event.wait()
+
+
 class _Cycle(RequestResponseCycle):
     def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
         """The whole response in one write (see the module docstring); False: use `send` instead."""
@@ -189,7 +220,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             access_logger=self.access_logger,
             access_log=self.access_log,
             default_headers=self.server_state.default_headers,
-            message_event=asyncio.Event(),
+            message_event=_LazyEvent(),  # type: ignore[arg-type]
             expect_100_continue=self.expect_100_continue,
             keep_alive=http_version != "1.0" and parser.should_keep_alive(),
             on_response=self.on_response_complete,
