@@ -28,34 +28,39 @@ class GatewayMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self._counts: dict[tuple[str, str, int], int] = {}
-        self._histograms: dict[tuple[str, str], list[float]] = {}  # bucket counts..., +Inf count, sum
+        # per (route, consumer, status): [count, bucket counts..., +Inf count, sum of seconds]; one lookup per
+        # request, the histograms are summed per (route, consumer) only when scraped
+        self._stats: dict[tuple[str, str, int], list[float]] = {}
         self._upstream: dict[tuple[str, str], int] = {}
         self.registry.register(self)  # type: ignore[arg-type]
 
     def observe(self, route: str, consumer: str, status: int, seconds: float) -> None:
         key = (route, consumer, status)
-        counts = self._counts
-        counts[key] = counts.get(key, 0) + 1
-        histogram = self._histograms.get((route, consumer))
-        if histogram is None:
-            histogram = self._histograms[(route, consumer)] = [0.0] * (len(BUCKETS) + 2)
-        histogram[bisect_left(BUCKETS, seconds)] += 1
-        histogram[-1] += seconds
+        entry = self._stats.get(key)
+        if entry is None:
+            entry = self._stats[key] = [0.0] * (len(BUCKETS) + 3)
+        entry[0] += 1
+        entry[1 + bisect_left(BUCKETS, seconds)] += 1
+        entry[-1] += seconds
 
     def upstream_error(self, system: str, kind: str) -> None:
         key = (system, kind)
         self._upstream[key] = self._upstream.get(key, 0) + 1
 
     def collect(self) -> Iterator[Any]:
+        stats = list(self._stats.items())
         requests = CounterMetricFamily("weave_gateway_requests", "Gateway requests by route, consumer and status.",
                                        labels=["route", "consumer", "status"])
-        for (route, consumer, status), value in list(self._counts.items()):
-            requests.add_metric([route, consumer, str(status)], value)
+        histograms: dict[tuple[str, str], list[float]] = {}
+        for (route, consumer, status), entry in stats:
+            requests.add_metric([route, consumer, str(status)], int(entry[0]))
+            histogram = histograms.setdefault((route, consumer), [0.0] * (len(BUCKETS) + 2))
+            for i, value in enumerate(entry[1:]):
+                histogram[i] += value
         yield requests
         latency = HistogramMetricFamily("weave_gateway_request_duration_seconds", "Gateway request latency.",
                                         labels=["route", "consumer"])
-        for (route, consumer), histogram in list(self._histograms.items()):
+        for (route, consumer), histogram in histograms.items():
             cumulative, buckets = 0.0, []
             for bound, count in zip((*BUCKETS, float("inf")), histogram[:-1], strict=True):
                 cumulative += count
