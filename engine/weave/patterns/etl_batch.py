@@ -73,8 +73,11 @@ class EtlBatchFlow(Flow):
             schedule = schedule_for(self.integration.raw, systems)
             if schedule is not None:
                 self.scheduled_job = self.build_job()
+                # Waking at least once per lease TTL lets a worker that found the lease busy take over a fire
+                # time whose holder died (its lease expires unrenewed) instead of waiting for the next fire.
                 self.scheduler = BatchScheduler([(self.scheduled_job, schedule)], StateFireLog(services.state),
-                                                on_tick=self._on_tick)
+                                                on_tick=self._on_tick,
+                                                max_sleep_s=min(60.0, float(self.scheduled_job.lease_ttl_s)))
                 self.spawn(self.scheduler.serve(), "scheduler")
 
     async def drain(self, timeout: float = 30.0) -> None:
