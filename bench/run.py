@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run weave's benchmarks side by side with their peers and limits; print one JSON object per line.
 
-    apt-get install -y nginx wrk redis-server postgresql-15    # services the modules start on 127.0.0.1
+    apt-get install -y nginx wrk redis-server postgresql       # services the modules start on 127.0.0.1
     pip install -e '.[bench]'                                  # peers: dlt[postgres], redis-py, persist-queue ...
     python bench/run.py --quick --json                          # < 10 minutes on 2 cores
     python bench/run.py --json --chart bench/scaling.png        # full sizes from the issues
