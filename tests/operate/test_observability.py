@@ -25,7 +25,8 @@ OWNER = "ops-integration"
 
 def _specs(repo_root: Path, tmp_path: Path) -> Path:
     specs = tmp_path / "specs"
-    shutil.copytree(repo_root / "specs", specs)
+    for part in ("specs", "transforms", "contracts"):  # the specs use the transform library and contracts
+        shutil.copytree(repo_root / part, tmp_path / part)
     own = specs / "integrations"
     (own / "customer-sync.yaml").write_text(HUB.replace("owner: ops", f"owner: {OWNER}"))
     (own / "ship-orders.yaml").write_text(P2P.replace("MAPPING", MAPPING_V1).replace("owner: ops", f"owner: {OWNER}"))

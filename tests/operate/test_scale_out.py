@@ -21,7 +21,8 @@ ORDERS, CUSTOMERS = 40, 40
 
 def _specs(repo_root: Path, tmp_path: Path) -> Path:
     specs = tmp_path / "specs"
-    shutil.copytree(repo_root / "specs", specs)
+    for part in ("specs", "transforms", "contracts"):  # the specs use the transform library and contracts
+        shutil.copytree(repo_root / part, tmp_path / part)
     (specs / "integrations" / "customer-sync.yaml").write_text(HUB.replace("owner: ops", "owner: ops-integration"))
     return specs
 

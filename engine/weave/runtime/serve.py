@@ -42,8 +42,11 @@ class Server:
         self.supervisor = Supervisor(state=self._state, bus=self._bus, worker_id=self.worker_id,
                                      admin_token=self.admin_token, logger=self.logger)
         self.logger.worker = self.supervisor.worker_id
+        # The gateway's protocol (uvicorn's httptools protocol, writing each response in one call) serves every
+        # route; the event loop is the caller's (`weave serve` runs on uvloop, see cli/serve_cmd.py).
         config = uvicorn.Config(self.supervisor.app, host=self.host, port=self.port, log_level="warning",
-                                lifespan="off", access_log=False, http="httptools", loop="asyncio")
+                                lifespan="off", access_log=False, http="weave.gateway.protocol:GatewayHttpProtocol",
+                                loop="none", server_header=False, proxy_headers=False)
         self.uvicorn = uvicorn.Server(config)
         # weave handles SIGTERM/SIGINT itself (drain the flows, then stop HTTP): keep uvicorn's hands off
         # them, both in uvicorn < 0.29 (install_signal_handlers) and later (capture_signals)
