@@ -19,7 +19,7 @@ def _store_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--store", "store_path", type=click.Path(dir_okay=False),
                       help="Use the gateway's own SQLite key file instead of the state store.")(fn)
     return click.option("--state", "state_url", default=None,
-                        help="State store URL (default sqlite:///.weave/state.db).")(fn)
+                        help="State store URL (env WEAVE_STATE, weave.toml; default sqlite:///.weave/state.db).")(fn)
 
 
 def _run(state_url: str | None, store_path: str | None, action: Callable[[Any], Awaitable[T]]) -> T:
@@ -35,7 +35,10 @@ def _run(state_url: str | None, store_path: str | None, action: Callable[[Any], 
         from weave.gateway.keys import StateKeyStore
         from weave.state import open_state
 
-        state = await open_state(state_url)
+        from weave.cli._state import settings_from
+
+        # the same resolution as every other command: --state > WEAVE_STATE > weave.toml > default
+        state = await open_state(settings_from(state_url, None, None).state_url)
         try:
             return await action(StateKeyStore(state))
         finally:
