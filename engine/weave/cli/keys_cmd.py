@@ -32,10 +32,9 @@ def _run(state_url: str | None, store_path: str | None, action: Callable[[Any], 
                 return await action(sqlite_store)
             finally:
                 sqlite_store.close()
+        from weave.cli._state import settings_from
         from weave.gateway.keys import StateKeyStore
         from weave.state import open_state
-
-        from weave.cli._state import settings_from
 
         # the same resolution as every other command: --state > WEAVE_STATE > weave.toml > default
         state = await open_state(settings_from(state_url, None, None).state_url)
