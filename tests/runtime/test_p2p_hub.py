@@ -247,8 +247,11 @@ def test_kill_9_with_messages_in_the_hub_queue_loses_nothing(cluster: SandboxClu
         restarted.wait(30)
     recipients = [m["body"]["to"] for m in got]
     assert sorted(set(recipients)) == sorted(c["contact"]["email"] for c in customers)
-    # at most the in-flight message of the killed worker is delivered again (no idempotency at the provider)
-    assert len(recipients) <= 21
+    # Only what was in flight at the kill can be delivered twice (committed idempotency keys stop the rest;
+    # this e-mail provider does not dedup): at most one claimed batch of parallel lanes.
+    from weave.patterns.hub_and_spoke import CLAIM_BATCH
+
+    assert len(recipients) <= len(customers) + CLAIM_BATCH
 
 
 def _up(port: int) -> bool:

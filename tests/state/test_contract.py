@@ -459,12 +459,15 @@ async def test_prune(store: StateStore) -> None:
     run = await store.run_start("i", "batch")
     await store.run_finish(run, "ok")
     running = await store.run_start("i", "batch")
+    cutoff = time.time() + 1
     await store.record_delivery("i", True, 1.0, at=time.time() - 86400)
-    await store.record_delivery("i", True, 1.0)
+    # recorded at the cutoff: its minute bucket is never older than the cutoff's (a plain `now` failed
+    # when the test ran in the last second of a minute)
+    await store.record_delivery("i", True, 1.0, at=cutoff)
     replayed = await store.dlq_put("i", {"n": 1}, "e")
     pending = await store.dlq_put("i", {"n": 2}, "e")
     await store.dlq_mark_replayed(replayed)
-    removed = await store.prune(before=time.time() + 1)
+    removed = await store.prune(before=cutoff)
     assert removed == {"runs": 1, "delivery": 1, "dlq": 1}
     assert [r.id for r in await store.runs()] == [running]
     assert [e.id for e in await store.dlq_list(include_replayed=True)] == [pending]
