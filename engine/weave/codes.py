@@ -56,7 +56,6 @@ _TABLE: list[CodeInfo] = [
     CodeInfo("WV402", "bad-secret-reference", "error", "A secret reference is malformed."),
     # --- WV6xx: transforms and tests --------------------------------------------------------
     CodeInfo("WV601", "invalid-step", "error", "A transform step is malformed (unknown kind, wrong shape, unknown table)."),
-    CodeInfo("WV602", "test-failed", "error", "A transform fixture or an integration test case failed."),
     CodeInfo("WV603", "transform-without-fixtures", "warning", "A transform in transforms/ has no fixtures."),
     # --- WV7xx: contracts (change safety) ----------------------------------------------------
     CodeInfo("WV701", "contract-unreadable", "error", "A system's contract file is missing or cannot be parsed."),

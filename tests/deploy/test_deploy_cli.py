@@ -186,3 +186,9 @@ def test_apply_refuses_what_validate_refuses(project: Path) -> None:
     spec.write_text(spec.read_text() + "steps:\n  - use: not-there\n")
     refused = weave("apply", "specs", "--auto-approve", cwd=project)
     assert refused.returncode == 1 and "WV307" in refused.stdout + refused.stderr
+
+
+def test_scope_naming_an_unknown_integration_is_refused(project: Path) -> None:
+    refused = weave("apply", "specs", "--only", "no-such-integration", "--auto-approve", cwd=project)
+    assert refused.returncode == 1 and "WV902" in refused.stdout + refused.stderr
+    assert "no-such-integration" in refused.stdout + refused.stderr
