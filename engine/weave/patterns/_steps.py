@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,10 @@ def compile_expression(expression: str) -> Any:
     return jp.compile(expression, functions=_FUNCTIONS)
 
 
-_LIBRARIES: dict[int, Library] = {}
-
-
-def library_for(project: Project, assets: dict[str, str]) -> Library:
-    """The transform library of a deployed project; templates are materialised once per project."""
-    cached = _LIBRARIES.get(id(project))
-    if cached is not None:
-        return cached
+def library_for(project: Project, template_dir: Path | None = None) -> Library:
+    """The transform library of a project. Templates are read from `template_dir` (a deployed revision's
+    materialised assets) or else from the project's own transforms/. Build it once per revision:
+    `FlowServices.library()` does."""
     problems: list[Problem] = []
     transforms = {}
     for tspec in project.transforms.values():
@@ -45,25 +40,17 @@ def library_for(project: Project, assets: dict[str, str]) -> Library:
         if table is not None:
             tables[table.name] = table
     roots: tuple[str, ...] = ()
-    if assets:
-        directory = Path(tempfile.mkdtemp(prefix="weave-templates-"))
-        for name, text in assets.items():
-            target = directory / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-        roots = (str(directory / "transforms"), str(directory))
+    if template_dir is not None:
+        roots = (str(template_dir / "transforms"), str(template_dir))
     elif project.root and (Path(project.root) / "transforms").is_dir():
         roots = (str(Path(project.root) / "transforms"),)
-    library = Library(roots=roots, transforms=transforms, tables=tables, problems=tuple(problems),
-                      functions=_FUNCTIONS)
-    _LIBRARIES[id(project)] = library
-    return library
+    return Library(roots=roots, transforms=transforms, tables=tables, problems=tuple(problems),
+                   functions=_FUNCTIONS)
 
 
 def build_pipeline(steps: list[dict[str, Any]], services: Any, integration: Integration,
                    path: tuple[str | int, ...]) -> Pipeline:
-    project: Project = services.project
-    library = library_for(project, getattr(services, "assets", {}))
+    library = services.library()
     doc = integration.doc
     positions = [(doc.file, doc.position((*path, i))[0]) for i in range(len(steps))]
     return _build(steps, file=doc.file, positions=positions, library=library, schemas=services.event_schema,

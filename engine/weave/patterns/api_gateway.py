@@ -15,8 +15,6 @@ from typing import Any
 from weave.patterns.base import Flow, FlowServices, Planned
 from weave.spec.model import Integration, Project
 
-_APPS: dict[int, Any] = {}  # one gateway app per deployed project (revision)
-
 
 class ApiGatewayFlow(Flow):
     pattern = "api-gateway"
@@ -32,8 +30,9 @@ class ApiGatewayFlow(Flow):
         self.app = self._shared_app(services)
 
     def _shared_app(self, services: FlowServices) -> Any:
-        app = _APPS.get(id(self.project))
-        if app is None:
+        """One gateway app per revision serves every api-gateway integration; the revision closes it."""
+
+        def build() -> Any:
             from weave.gateway import GatewayApp, StateKeyStore
             from weave.gateway.project import config_from_project
 
@@ -44,9 +43,9 @@ class ApiGatewayFlow(Flow):
             config = config_from_project(self.project, settings)
             app = GatewayApp(config, keys=StateKeyStore(services.state), env=dict(os.environ))
             app.on_complete = self._accounting(services)
-            _APPS.clear()  # older revisions' apps are drained with their flows
-            _APPS[id(self.project)] = app
-        return app
+            return app
+
+        return services.shared("gateway-app", build)
 
     @staticmethod
     def _accounting(services: FlowServices) -> Any:
@@ -90,12 +89,6 @@ class ApiGatewayFlow(Flow):
             response.raise_for_status()
             calls += 1
         return f"{calls} gateway call(s) as {consumer} in {(time.perf_counter() - started) * 1000:.0f} ms"
-
-    async def drain(self, timeout: float = 30.0) -> None:
-        await super().drain(timeout)
-        close = getattr(getattr(self, "app", None), "aclose", None)
-        if close is not None and _APPS.get(id(self.project)) is None:
-            await close()
 
 
 def compile(integration: Integration, planned: Planned, project: Project) -> Flow:  # noqa: A001

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from weave.patterns._steps import Pipeline, build_pipeline, library_for
+from weave.patterns._steps import Pipeline, build_pipeline
 from weave.patterns.base import Flow, FlowServices, Planned
 from weave.spec.model import Integration, Project
 
@@ -45,7 +45,7 @@ class EtlBatchFlow(Flow):
         """Where relative paths in the spec (SOAP envelopes, files) resolve: transforms/ for templates."""
         extract = self.integration.raw.get("extract") or {}
         if "soap" in extract:
-            roots = library_for(self.project, getattr(self.services, "assets", {})).template_roots
+            roots = self.services.library().template_roots
             if roots:
                 return roots[0]
         return self.project.root or "."

@@ -13,7 +13,7 @@ from weave.secrets import resolve
 from weave.spec.model import Project
 
 
-def system_config(project: Project, system: str, assets: dict[str, str] | None = None) -> SystemConfig:
+def system_config(project: Project, system: str, template_roots: tuple[str, ...] = ()) -> SystemConfig:
     spec = project.systems.get(system)
     if spec is None:
         raise TerminalError(f"system {system!r} is not declared in the deployed revision")
@@ -24,10 +24,10 @@ def system_config(project: Project, system: str, assets: dict[str, str] | None =
     raw["api"] = api
     base_dir: str | None = project.root
     if api.get("style") == "soap":  # envelopes are templates from transforms/ (materialised per revision)
-        roots = library_for(project, assets or {}).template_roots
+        roots = template_roots or library_for(project).template_roots
         base_dir = roots[0] if roots else project.root
     return SystemConfig.from_spec(system, raw, base_dir=base_dir)
 
 
 def connector_for_system(project: Project, system: str, services: Any) -> Any:
-    return create_connector(system_config(project, system, getattr(services, "assets", {})))
+    return create_connector(system_config(project, system, services.library().template_roots))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from weave import correlation
@@ -45,6 +49,8 @@ class RuntimeServices:
         self.assets = assets or {}
         self.breakers = breakers or BreakerRegistry()
         self._connectors: dict[str, Any] = {}
+        self._shared: dict[str, Any] = {}
+        self._workdir: Path | None = None
         self.recorder = recorder or DeliveryRecorder(state)
 
     # --- connectors and breakers ---------------------------------------------------------------
@@ -63,11 +69,40 @@ class RuntimeServices:
         return self.breakers.get(system, config)
 
     async def aclose(self) -> None:
-        for conn in self._connectors.values():
-            close = getattr(conn, "aclose", None)
+        """Close what this revision opened: connectors, shared objects (the gateway app), template files."""
+        for resource in [*self._connectors.values(), *self._shared.values()]:
+            close = getattr(resource, "aclose", None)
             if close is not None:
                 await close()
         self._connectors.clear()
+        self._shared.clear()
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    # --- per-revision resources ----------------------------------------------------------------
+    def shared(self, name: str, factory: Callable[[], Any]) -> Any:
+        """One object per revision (e.g. the gateway app all api-gateway flows serve), closed with it."""
+        if name not in self._shared:
+            self._shared[name] = factory()
+        return self._shared[name]
+
+    def library(self) -> Any:
+        """The revision's transform library; its Jinja templates are written out once, to a directory
+        removed when the revision is closed."""
+        return self.shared("library", self._build_library)
+
+    def _build_library(self) -> Any:
+        from weave.patterns._steps import library_for
+
+        if not self.assets:
+            return library_for(self.project)
+        self._workdir = Path(tempfile.mkdtemp(prefix="weave-templates-"))
+        for name, text in self.assets.items():
+            target = self._workdir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        return library_for(self.project, self._workdir)
 
     # --- observability -------------------------------------------------------------------------
     def record_delivery(self, integration: str, ok: bool, latency_ms: float, count: int = 1) -> None:
