@@ -98,7 +98,7 @@ class Flow:
         self.name = integration.name
         self.owner = integration.owner
         self._tasks: list[asyncio.Task[Any]] = []
-        self._stopping = asyncio.Event() if _has_loop() else None
+        self._stopping: asyncio.Event | None = None  # made in prepare(), inside the running loop
         self.inflight = 0
 
     # --- what the runtime calls -----------------------------------------------------------
@@ -148,11 +148,3 @@ class Flow:
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=f"{self.name}:{name}"))  # type: ignore[arg-type]
-
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-        return True
-    except RuntimeError:
-        return False
