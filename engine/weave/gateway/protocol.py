@@ -114,9 +114,10 @@ class _Cycle(RequestResponseCycle):
         for name, value in self.default_headers:
             parts += (name, b": ", value, b"\r\n")
         for name, value in headers:
-            if HEADER_VALUE_RE.search(value):
-                raise RuntimeError("Invalid HTTP header value.")
             parts += (name, b": ", value, b"\r\n")
+        # uvicorn's per-value check, run once over all values (a character class: joining changes nothing)
+        if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
+            raise RuntimeError("Invalid HTTP header value.")
         parts.append(b"content-length: %d\r\n" % len(body))
         keep_alive = self.keep_alive
         if not keep_alive:

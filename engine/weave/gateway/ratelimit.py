@@ -57,6 +57,9 @@ def _decide(buckets: list[Bucket], tokens: list[float], allowed: bool) -> Decisi
     return Decision(allowed, limit.requests, max(0, math.floor(left)), reset, retry)
 
 
+_SMALL = tuple(b"%d" % n for n in range(256))  # header bytes of small counts (resets are mostly 0 or 1)
+
+
 class Limiter(Protocol):
     async def hit(self, buckets: list[Bucket]) -> Decision: ...
     async def close(self) -> None: ...
@@ -67,7 +70,7 @@ class MemoryLimiter:
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self.clock = clock
-        self._state: dict[str, list[float]] = {}
+        self._state: dict[str, list[Any]] = {}
 
     async def hit(self, buckets: list[Bucket]) -> Decision:
         return self.check(buckets)
@@ -80,8 +83,9 @@ class MemoryLimiter:
         allowed = True
         for key, limit in buckets:
             state = table.get(key)
-            if state is None:  # [tokens, last refill, capacity, tokens per second]
-                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate]
+            if state is None:  # [tokens, last refill, capacity, tokens per second, capacity as header bytes]
+                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate,
+                                      b"%d" % limit.requests]
             elif now > state[1]:
                 tokens = state[0] + (now - state[1]) * state[3]
                 state[0] = tokens if tokens < state[2] else state[2]
@@ -104,11 +108,12 @@ class MemoryLimiter:
         headers appended to `out` directly (no Decision built when the request is allowed)."""
         now = self.clock()
         table = self._state
-        states = []
-        for key, limit in buckets:
+        tightest: list[Any] | None = None
+        for key, limit in buckets:  # refill each bucket; any empty one refuses (nothing is charged then)
             state = table.get(key)
-            if state is None:  # [tokens, last refill, capacity, tokens per second]
-                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate]
+            if state is None:  # [tokens, last refill, capacity, tokens per second, capacity as header bytes]
+                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate,
+                                      b"%d" % limit.requests]
             elif now > state[1]:
                 tokens = state[0] + (now - state[1]) * state[3]
                 state[0] = tokens if tokens < state[2] else state[2]
@@ -117,15 +122,16 @@ class MemoryLimiter:
                 decision = self.check(buckets)
                 out += decision.headers()
                 return decision.allowed
-            states.append(state)
-        tightest = states[0]
-        for state in states:
-            state[0] -= 1.0
-            if state[0] < tightest[0]:
+            if tightest is None or state[0] < tightest[0]:
                 tightest = state
+        if tightest is None:
+            return True
+        for key, _ in buckets:  # all admit: charge every bucket (their states are in the table now)
+            table[key][0] -= 1.0
         cap, left = tightest[2], tightest[0]
-        out += ((b"ratelimit-limit", b"%d" % cap), (b"ratelimit-remaining", b"%d" % left),
-                (b"ratelimit-reset", b"%d" % math.ceil((cap - left) / tightest[3])))
+        reset = math.ceil((cap - left) / tightest[3])
+        out += ((b"ratelimit-limit", tightest[4]), (b"ratelimit-remaining", b"%d" % left),
+                (b"ratelimit-reset", _SMALL[reset] if reset < 256 else b"%d" % reset))
         return True
 
     async def close(self) -> None:
