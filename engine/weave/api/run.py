@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from weave.bus import open_bus
+from weave.etl import reap_stale_runs
 from weave.runtime.supervisor import Supervisor
 from weave.state import open_state
 
@@ -24,7 +25,7 @@ async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: 
         revision = await state.current_revision()
         if revision is None:
             raise NotDeployed("nothing is deployed: run `weave apply` first")
-        supervisor = Supervisor(state=state, bus=bus, worker_id=f"weave-run:{name}")
+        supervisor = Supervisor(state=state, bus=bus)  # worker id host:pid, recorded on the run row
         loaded, services = supervisor.build(revision)
         flow = next((f for f in loaded.flows if f.name == name), None)
         if flow is None:
@@ -48,11 +49,21 @@ async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: 
         await state.close()
 
 
-async def run_history(state_url: str, name: str | None, limit: int) -> list[dict[str, Any]]:
+async def run_history(state_url: str, name: str | None, limit: int, *, reap: bool = True) -> list[dict[str, Any]]:
+    """Newest first. With `reap`, rows still `running` whose worker lost its lease are first closed as
+    `abandoned` (`weave.etl.reap_stale_runs`), so a killed worker's run does not stay `running` forever."""
     state = await open_state(state_url)
     try:
-        return [{"id": r.id, "integration": r.integration, "kind": r.kind, "status": r.status,
-                 "started_at": r.started_at, "finished_at": r.finished_at, "counts": r.counts, "error": r.error}
-                for r in await state.runs(name, limit=limit)]
+        if reap:
+            await reap_stale_runs(state)
+        return [run_row(r) for r in await state.runs(name, limit=limit)]
     finally:
         await state.close()
+
+
+def run_row(r: Any) -> dict[str, Any]:
+    """One `weave runs --format json` row (a `weave.state.RunRecord`)."""
+    return {"id": r.id, "integration": r.integration, "kind": r.kind, "status": r.status,
+            "started_at": r.started_at, "finished_at": r.finished_at, "duration_s": r.duration_s,
+            "counts": r.counts, "error": r.error, "revision": r.revision, "worker": r.worker,
+            "lease_holder": r.lease_holder}

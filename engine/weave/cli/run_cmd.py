@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -96,11 +97,16 @@ def run_(integration: str, state_url: str | None, bus_url: str | None, config: s
 @format_option()
 def runs(integration: str | None, state_url: str | None, bus_url: str | None, config: str | None, limit: int,
          fmt: str) -> None:
-    """Run history (batch runs), newest first, with counts and duration.
+    """Run history (batch runs), newest first: status, worker (host:pid), deployed revision, counts, duration.
+
+    A run whose worker died (kill -9, lost host) is shown `abandoned` once its lease has expired unrenewed:
+    reading the history closes such rows (and the next run of the job does too). Its committed chunks are
+    counted by the run that resumes it.
 
     \b
     Example:
       weave runs warehouse-nightly-load --limit 5
+      weave runs --format json
     """
     from weave.api.run import run_history
 
@@ -110,12 +116,22 @@ def runs(integration: str | None, state_url: str | None, bus_url: str | None, co
         emit_json({"runs": rows})
         return
     table = Table(title="Runs")
-    for column in ("id", "integration", "status", "started", "seconds", "extracted", "loaded", "rejected", "skipped"):
-        table.add_column(column)
+    for column in ("id", "integration", "status", "started", "seconds", "rev", "worker", "extracted", "loaded",
+                   "rejected", "skipped"):
+        table.add_column(column, no_wrap=column in ("worker", "started"))
     for r in rows:
         started = dt.datetime.fromtimestamp(r["started_at"], dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         secs = f"{r['finished_at'] - r['started_at']:.1f}" if r["finished_at"] else "running"
         c = r["counts"] or {}
-        table.add_row(str(r["id"]), r["integration"], r["status"], started, secs, str(c.get("extracted", "")),
-                      str(c.get("loaded", "")), str(c.get("rejected", "")), str(c.get("skipped", "")))
+        status = _STATUS_STYLE.get(r["status"], "{}").format(r["status"])
+        table.add_row(str(r["id"]), r["integration"], status, started, secs,
+                      "" if r["revision"] is None else str(r["revision"]), r["worker"] or "",
+                      str(c.get("extracted", "")), str(c.get("loaded", "")), str(c.get("rejected", "")),
+                      str(c.get("skipped", "")))
     stdout.print(table)
+    for r in rows:
+        if r["status"] in ("failed", "abandoned") and r["error"]:
+            stdout.print(f"run {r['id']}: {escape(r['error'])}", soft_wrap=True)
+
+
+_STATUS_STYLE = {"ok": "[green]{}[/green]", "failed": "[red]{}[/red]", "abandoned": "[yellow]{}[/yellow]"}

@@ -20,7 +20,14 @@ from weave.etl._lease import MemoryLease, RedisLease
 from weave.etl._runner import BatchJob, MemoryRunRecorder
 from weave.etl._schedule import OperatingWindows, PeakWindow, RunPlan, Schedule, next_run, plan_runs
 from weave.etl._scheduler import BatchScheduler, FireLog, MemoryFireLog, StateFireLog, Tick, tick
-from weave.etl._state import StateCheckpointStore, StateDeadLetters, StateLease, StateRunRecorder
+from weave.etl._state import (
+    StateCheckpointStore,
+    StateDeadLetters,
+    StateLease,
+    StateRunRecorder,
+    default_worker,
+    reap_stale_runs,
+)
 from weave.etl._types import (
     Checkpoint,
     CheckpointStore,
@@ -46,5 +53,6 @@ __all__ = [
     "Page", "Pagination", "PeakHoursError", "PeakWindow", "PostgresSource", "PostgresTarget", "ReconciliationError",
     "RedisLease", "Rejected", "RestSource", "RunPlan", "RunRecorder", "RunResult", "Schedule", "SchemaDriftError",
     "SoapSource", "Source", "SqliteSource", "SqliteTarget", "StateCheckpointStore", "StateDeadLetters", "StateLease",
-    "StateRunRecorder", "Target", "build_job", "next_run", "plan_runs", "schedule_for", "windows_for",
+    "StateRunRecorder", "Target", "build_job", "default_worker", "next_run", "plan_runs", "reap_stale_runs",
+    "schedule_for", "windows_for",
 ]

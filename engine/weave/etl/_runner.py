@@ -241,7 +241,7 @@ class BatchJob:
         error: BaseException | None = None
         final_cursor: list[Any] | None = None
         inflight: tuple[asyncio.Task[LoadAck], Checkpoint, int] | None = None
-        handle = await self.recorder.start(self.name) if self.recorder is not None else None
+        handle = await self.recorder.start(self.name, self.lease) if self.recorder is not None else None
         try:
             stored = await self.target.open(self.name)
             cp, resumed = self._start(stored, full_refresh, since)
@@ -334,7 +334,7 @@ class MemoryRunRecorder:
         self.runs: list[RunResult] = []
         self.running: set[str] = set()
 
-    async def start(self, job: str) -> str:
+    async def start(self, job: str, lease: Lease | None = None) -> str:
         self.running.add(job)
         return job
 

@@ -3,18 +3,36 @@
 - `StateCheckpointStore`: checkpoints of non-database targets, in the store's cursor table (`etl:<job>`);
   database targets keep theirs in `_weave_cursors` inside the target, committed with each chunk.
 - `StateLease`: the store's leases (one holder per job across processes and hosts, the store's clock).
-- `StateRunRecorder`: run history (`weave runs`): a `running` row at start, counts/duration/error at the end.
+- `StateRunRecorder`: run history (`weave runs`): a `running` row at start (worker, revision, the lease it holds),
+  counts/duration/error at the end. A run whose worker died is closed as `abandoned` by the next run that takes
+  the job's lease, or by `reap_stale_runs` (what `weave runs` calls) once its lease is gone.
 - `StateDeadLetters`: a dead-letter hook putting each rejected record into the store's DLQ with its reason.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 from typing import Any
 
-from weave.etl._types import Checkpoint, Rejected, RunResult
+from weave.etl._types import Checkpoint, Lease, Rejected, RunResult
 
 CURSOR_PREFIX = "etl:"
+LEASE_PREFIX = "etl:"
+KIND = "batch"
+STALE = "worker lost: its lease expired without renewal (or was released) and the run never recorded its end"
+
+
+def default_worker() -> str:
+    """`host:pid`, what a run row names as its worker when none is given."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def reap_stale_runs(store: Any) -> list[int]:
+    """Close (`abandoned`, ended now) every `running` row whose worker no longer holds the lease it recorded;
+    their ids. Rows of runs under a lease outside the store (Redis) are closed by the next run instead."""
+    return list(await store.run_abandon_stale(STALE))
 
 
 class StateCheckpointStore:
@@ -37,24 +55,60 @@ class StateLease:
         self._store = store
         self.holder = f"{holder or 'etl'}:{secrets.token_hex(6)}"
 
+    @property
+    def store(self) -> Any:
+        return self._store
+
+    @staticmethod
+    def key(job: str) -> str:
+        """The store's lease key of a job."""
+        return LEASE_PREFIX + job
+
     async def acquire(self, key: str, ttl_s: float) -> bool:
-        return bool(await self._store.acquire_lease("etl:" + key, self.holder, ttl_s))
+        return bool(await self._store.acquire_lease(self.key(key), self.holder, ttl_s))
 
     async def renew(self, key: str, ttl_s: float) -> bool:
-        return bool(await self._store.renew_lease("etl:" + key, self.holder, ttl_s))
+        return bool(await self._store.renew_lease(self.key(key), self.holder, ttl_s))
 
     async def release(self, key: str) -> None:
-        await self._store.release_lease("etl:" + key, self.holder)
+        await self._store.release_lease(self.key(key), self.holder)
 
 
 class StateRunRecorder:
+    """Run rows in the store: `running` at start, `ok`/`failed` with counts at the end.
+
+    `worker` (default `host:pid`) and `revision` are recorded on every row. When the run holds a `StateLease`
+    of this store, the row also records the lease (key, holder), so `reap_stale_runs` can tell a live run from
+    one whose worker died. Holding any lease, `start` first closes the job's rows still `running` as
+    `abandoned`: they belong to a worker that lost the lease without recording an end (kill -9, power loss).
+    Their committed chunks are counted by the run that resumes them, never by the abandoned row.
+    """
+
     def __init__(self, store: Any, *, revision: int | None = None, worker: str | None = None) -> None:
         self._store = store
         self._revision = revision
-        self._worker = worker
+        self._worker = worker or default_worker()
+        self._took_over: dict[int, list[int]] = {}
 
-    async def start(self, job: str) -> int:
-        return int(await self._store.run_start(job, "batch", revision=self._revision, worker=self._worker))
+    def _in_store(self, lease: Lease | None) -> StateLease | None:
+        """The lease when it lives in this recorder's store (so the store can tell whether it is still held)."""
+        if not isinstance(lease, StateLease):
+            return None
+        same = lease.store is self._store or getattr(lease.store, "url", None) == getattr(self._store, "url", "")
+        return lease if same else None
+
+    async def start(self, job: str, lease: Lease | None = None) -> int:
+        held = self._in_store(lease)
+        key, holder = (StateLease.key(job), held.holder) if held is not None else (None, None)
+        run_id = int(await self._store.run_start(job, KIND, revision=self._revision, worker=self._worker,
+                                                 lease_key=key, lease_holder=holder))
+        if lease is not None:  # we hold the job's lease: any other `running` row of it lost its worker
+            reason = (f"worker lost: the run never recorded its end; the job's lease was taken over by "
+                      f"{self._worker} (run {run_id})")
+            abandoned = await self._store.run_abandon_running(job, KIND, reason, keep=run_id)
+            if abandoned:
+                self._took_over[run_id] = list(abandoned)
+        return run_id
 
     async def finish(self, handle: Any, result: RunResult) -> None:
         counts: dict[str, Any] = {
@@ -62,6 +116,9 @@ class StateRunRecorder:
             "resumed": result.resumed, "forced": result.forced, "run": result.run_id, "cursor": result.cursor,
             "drift": [{"column": d.column, "type": d.sql_type, "action": d.action} for d in result.drift],
         }
+        took_over = self._took_over.pop(int(handle), None)
+        if took_over:
+            counts["took_over"] = took_over
         status = "ok" if result.status == "succeeded" else "failed"
         await self._store.run_finish(int(handle), status, counts, result.error)
 

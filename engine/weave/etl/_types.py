@@ -177,9 +177,12 @@ class Lease(Protocol):
 
 
 class RunRecorder(Protocol):
-    """Run history. `start` when a run begins (after the peak guard and the lease), `finish` with its result."""
+    """Run history. `start` when a run begins (after the peak guard and the lease), `finish` with its result.
 
-    async def start(self, job: str) -> Any: ...
+    `lease` is the lease the run holds (None: the job runs without one). Holding it, no other run of the job
+    can be alive, so a recorder may close the rows of runs whose worker died (`StateRunRecorder` does)."""
+
+    async def start(self, job: str, lease: Lease | None = None) -> Any: ...
 
     async def finish(self, handle: Any, result: RunResult) -> None: ...
 

@@ -152,7 +152,14 @@ class StateStore(Protocol):
     async def idem_seen(self, scope: str, key: str) -> bool:
         """True if committed (a live reservation is not 'seen')."""
         ...
-    async def idem_forget(self, scope: str, key: str | None = None, *, older_than: float | None = None) -> int: ...
+    async def idem_forget(
+        self, scope: str, key: str | None = None, *, older_than: float | None = None, since: float | None = None
+    ) -> int:
+        """Delete `scope`'s records (committed keys and reservations), all of them or only `key`, and only
+        those recorded before `older_than` and/or at or after `since` (both: the range [since, older_than)).
+        A record's time is when it was last written: the commit, for a delivered key (store's clock).
+        Returns how many were deleted."""
+        ...
     async def idem_reserve(self, scope: str, key: str, owner: str, ttl: float) -> IdemStatus:
         """Two-phase, for exactly-once sinks: RESERVED (deliver, then idem_commit), DUPLICATE
         (already committed), or BUSY (another owner's reservation is live). A reservation left by
@@ -170,11 +177,25 @@ class StateStore(Protocol):
 
     # -- run history -----------------------------------------------------------------------------
     async def run_start(
-        self, integration: str, kind: str, *, revision: int | None = None, worker: str | None = None
-    ) -> int: ...
+        self, integration: str, kind: str, *, revision: int | None = None, worker: str | None = None,
+        lease_key: str | None = None, lease_holder: str | None = None,
+    ) -> int:
+        """A `running` row. `lease_key`/`lease_holder`: the lease (in this store) the run holds while alive."""
+        ...
     async def run_finish(
         self, run_id: int, status: str, counts: JSONDict | None = None, error: str | None = None
-    ) -> None: ...
+    ) -> None:
+        """The run's end. Also over an `abandoned` row: a worker presumed lost that comes back has the last word."""
+        ...
+    async def run_abandon_running(
+        self, integration: str, kind: str, error: str, *, keep: int | None = None
+    ) -> list[int]:
+        """Every `running` row of integration/kind but `keep` becomes `abandoned` (ended now): for the lease
+        holder, who alone can run the job."""
+        ...
+    async def run_abandon_stale(self, error: str) -> list[int]:
+        """Every `running` row whose recorded lease its holder no longer holds becomes `abandoned`."""
+        ...
     async def run_get(self, run_id: int) -> RunRecord | None: ...
     async def runs(
         self, integration: str | None = None, *, limit: int = 50, kind: str | None = None

@@ -10,7 +10,8 @@ from weave.state._codec import dumps, loads
 from weave.state._driver import Driver, Row, greatest
 from weave.state._types import ApiKey, DeliveryStats, IdemStatus, JSONDict, RunRecord, StateError
 
-_RUN_COLS = "id, integration, kind, status, started_at, finished_at, counts, error, revision, worker"
+_RUN_COLS = ("id, integration, kind, status, started_at, finished_at, counts, error, revision, worker, lease_key, "
+             "lease_holder")
 _KEY_COLS = "key_id, consumer, key_hash, scopes, created_at, revoked_at"
 BUCKET_S = 60
 
@@ -19,7 +20,7 @@ def _run(row: Row) -> RunRecord:
     return RunRecord(
         id=int(row[0]), integration=row[1], kind=row[2], status=row[3], started_at=float(row[4]),
         finished_at=None if row[5] is None else float(row[5]), counts=loads(row[6], {}), error=row[7],
-        revision=None if row[8] is None else int(row[8]), worker=row[9],
+        revision=None if row[8] is None else int(row[8]), worker=row[9], lease_key=row[10], lease_holder=row[11],
     )
 
 
@@ -55,7 +56,8 @@ class RecordsMixin:
         )
         return row is not None
 
-    async def idem_forget(self, scope: str, key: str | None = None, *, older_than: float | None = None) -> int:
+    async def idem_forget(self, scope: str, key: str | None = None, *, older_than: float | None = None,
+                          since: float | None = None) -> int:
         sql, params = "DELETE FROM weave_idem WHERE scope = %s", list[Any]([scope])
         if key is not None:
             sql += " AND key = %s"
@@ -63,6 +65,9 @@ class RecordsMixin:
         if older_than is not None:
             sql += " AND created_at < %s"
             params.append(float(older_than))
+        if since is not None:
+            sql += " AND created_at >= %s"
+            params.append(float(since))
         return await self._db.execute(sql, params)
 
     async def idem_reserve(self, scope: str, key: str, owner: str, ttl: float) -> IdemStatus:
@@ -121,12 +126,14 @@ class RecordsMixin:
 
     # -- run history ---------------------------------------------------------------------------
     async def run_start(
-        self, integration: str, kind: str, *, revision: int | None = None, worker: str | None = None
+        self, integration: str, kind: str, *, revision: int | None = None, worker: str | None = None,
+        lease_key: str | None = None, lease_holder: str | None = None,
     ) -> int:
         row = await self._db.fetchone(
-            """INSERT INTO weave_runs (integration, kind, status, started_at, counts, revision, worker)
-            VALUES (%s, %s, 'running', weave_now(), '{}', %s, %s) RETURNING id""",
-            (integration, kind, revision, worker),
+            """INSERT INTO weave_runs (integration, kind, status, started_at, counts, revision, worker, lease_key,
+                lease_holder)
+            VALUES (%s, %s, 'running', weave_now(), '{}', %s, %s, %s, %s) RETURNING id""",
+            (integration, kind, revision, worker, lease_key, lease_holder),
             write=True,
         )
         assert row is not None
@@ -143,6 +150,33 @@ class RecordsMixin:
         )
         if not touched:
             raise StateError(f"unknown run id {run_id}")
+
+    async def run_abandon_running(
+        self, integration: str, kind: str, error: str, *, keep: int | None = None
+    ) -> list[int]:
+        """Mark every `running` row of `integration`/`kind` but `keep` `abandoned` (ended now, with `error`); their
+        ids. Only for a caller holding the job's exclusive lease: no other run of it can be alive."""
+        rows = await self._db.fetchall(
+            """UPDATE weave_runs SET status = 'abandoned', finished_at = weave_now(), error = %s
+            WHERE integration = %s AND kind = %s AND status = 'running' AND id <> %s RETURNING id""",
+            (error, integration, kind, -1 if keep is None else int(keep)),
+            write=True,
+        )
+        return sorted(int(r[0]) for r in rows)
+
+    async def run_abandon_stale(self, error: str) -> list[int]:
+        """Mark `abandoned` every `running` row that recorded a lease its holder no longer holds (expired
+        unrenewed, released or taken over); their ids. Rows without a recorded lease are left alone."""
+        rows = await self._db.fetchall(
+            """UPDATE weave_runs SET status = 'abandoned', finished_at = weave_now(), error = %s
+            WHERE status = 'running' AND lease_key IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM weave_leases l WHERE l.key = weave_runs.lease_key
+                  AND l.holder = weave_runs.lease_holder AND l.expires_at > weave_now())
+            RETURNING id""",
+            (error,),
+            write=True,
+        )
+        return sorted(int(r[0]) for r in rows)
 
     async def run_get(self, run_id: int) -> RunRecord | None:
         row = await self._db.fetchone(f"SELECT {_RUN_COLS} FROM weave_runs WHERE id = %s", (int(run_id),))

@@ -145,13 +145,15 @@ class RunRecord:
     id: int
     integration: str
     kind: str
-    status: str  # "running" while not finished; then what run_finish said ("ok", "failed", ...)
+    status: str  # "running" while not finished; then what run_finish said ("ok", "failed", ...), or "abandoned"
     started_at: float
     finished_at: float | None
     counts: JSONDict
     error: str | None
     revision: int | None
     worker: str | None
+    lease_key: str | None = None  # the lease the run held (migration 3): no live lease of this holder = stale
+    lease_holder: str | None = None
 
     @property
     def duration_s(self) -> float | None:

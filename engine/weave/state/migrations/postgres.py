@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from weave.state.migrations import Migration
 from weave.state.migrations.postgres_alerts import ALERTS
+from weave.state.migrations.postgres_runs import RUN_LEASES
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", (
@@ -78,4 +79,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             scopes TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, revoked_at DOUBLE PRECISION)""",
     )),
     ALERTS,  # weave.ownership
+    RUN_LEASES,  # weave.etl: stale runs
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from weave.state.migrations import Migration
 from weave.state.migrations.sqlite_alerts import ALERTS
+from weave.state.migrations.sqlite_runs import RUN_LEASES
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", (
@@ -64,4 +65,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             scopes TEXT NOT NULL, created_at REAL NOT NULL, revoked_at REAL)""",
     )),
     ALERTS,  # weave.ownership
+    RUN_LEASES,  # weave.etl: stale runs
 )
