@@ -5,6 +5,8 @@
 - `with_live(catalog, bus_url)`: adds each subscriber's lag / pending / oldest pending age from the bus,
   when one is reachable; never fails (an undeployed project simply has no live columns).
 - `replay_subscriber(...)`: rewinds ONE subscriber's consumer group (`EventBus.replay`); others untouched.
+  With `ignore_idempotency`, first forgets the subscriber's idempotency records of the replay window only
+  (`replay_window_start`).
 - `with_event_versions(result, ref=..., state_url=...)`: `weave validate`'s WV860-WV864, against the last
   applied revision (a local SQLite state file, read-only) or a git ref (`git show`, offline).
 """
@@ -18,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from weave.api.config import sqlite_path
 from weave.diagnostics import Diagnostic, make
@@ -30,6 +32,7 @@ from weave.spec.model import Event, Project
 if TYPE_CHECKING:
     from weave.api.validate import ValidateResult
     from weave.bus import EventBus
+    from weave.state import StateStore
 
 CATALOG_FORMAT = "weave.events/v1"
 LIVE_CONNECT_TIMEOUT = 2.0
@@ -190,6 +193,37 @@ def parse_since(text: str, now: float | None = None) -> float | str:
     return moment.timestamp()
 
 
+# A replayed event's idempotency record is written after the event was published, by the store's clock; the
+# bus stamped the event by its own. Records from this long before the window are forgotten too, so a store
+# clock slightly behind the bus's cannot keep a replayed event deduplicated.
+CLOCK_TOLERANCE_S = 1.0
+
+
+def _first_published_at(conn: sqlite3.Connection, topic: str, first_id: int) -> float | None:
+    row = conn.execute("SELECT published_at FROM bus_messages WHERE topic = ? AND id >= ? ORDER BY id LIMIT 1",
+                       (topic, first_id)).fetchone()
+    return None if row is None else float(row[0])
+
+
+async def replay_window_start(bus: EventBus, topic: str, position: float | str) -> float | None:
+    """When the first event a replay from `position` (`parse_since`) re-delivers was published, in epoch
+    seconds; None when the topic holds no event from there on (an empty window).
+
+    A time is its own start; a Redis id carries its millisecond time; an embedded id is looked up (the first
+    retained event at or after it: older history is trimmed)."""
+    if isinstance(position, float):
+        return position
+    if bus.backend == "redis":
+        return int(position.split("-", 1)[0]) / 1000
+    if bus.backend != "sqlite":
+        raise EventsError(f"--since {position!r}: a message id of the {bus.backend} bus cannot be placed in time; "
+                          "give a time or a duration instead")
+    if not position.isdigit():
+        raise EventsError(f"--since {position!r}: ids of the embedded bus are integers (123)")
+    found: float | None = await cast(Any, bus).run(_first_published_at, topic, int(position))  # SqliteBus.run
+    return found
+
+
 @dataclass(frozen=True)
 class ReplayResult:
     event: str
@@ -200,6 +234,9 @@ class ReplayResult:
     idempotent: bool | None  # None when no deployed revision says
     idempotency_cleared: int | None  # records removed with --ignore-idempotency, else None
     other_groups: tuple[str, ...]  # left untouched
+    # with --ignore-idempotency: records committed at or after this time (epoch s) were forgotten; None
+    # without the flag or when the window holds no event
+    idempotency_cleared_since: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "weave.events.replay/v1", **asdict(self)}
@@ -212,10 +249,25 @@ async def _deployed_project(state: Any) -> Project | None:
     return load_sources((revision.specs or {}).get("documents", [])).project
 
 
+async def _forget_window(state: StateStore, bus: EventBus, event: str, position: float | str,
+                         info: SubscriberInfo) -> tuple[int, float | None]:
+    """Forget the idempotency records (every target of the subscriber) that the replay window covers: those
+    committed since its first event was published (less the clock tolerance). Older records stay, so an
+    older event redelivered meanwhile is still a duplicate. Returns (records forgotten, the cutoff)."""
+    start = await replay_window_start(bus, event, position)
+    if start is None:
+        return 0, None
+    cutoff = start - CLOCK_TOLERANCE_S
+    cleared = 0
+    for target in info.targets:
+        cleared += await state.idem_forget(f"{info.integration}:{target}", since=cutoff)
+    return cleared, cutoff
+
+
 async def replay_subscriber(*, state_url: str, bus_url: str, event: str, subscriber: str, since: str,
                             ignore_idempotency: bool = False) -> ReplayResult:
     """Re-deliver `event` history from `since` to the consumer group of ONE subscriber integration."""
-    from weave.bus import open_bus
+    from weave.bus import BusError, open_bus
     from weave.state import open_state
 
     position = parse_since(since)
@@ -240,15 +292,16 @@ async def replay_subscriber(*, state_url: str, bus_url: str, event: str, subscri
             if subscriber not in groups:
                 raise EventsError(f"{subscriber!r} has no consumer group on {event} yet (it starts when "
                                   f"`weave serve` runs it); groups: {', '.join(groups) or '(none)'}")
-            cleared = None
-            if ignore_idempotency and info is not None:
-                cleared = 0
-                for target in info.targets:
-                    cleared += await state.idem_forget(f"{subscriber}:{target}")
-            lag = await bus.replay(event, subscriber, position)
+            cleared, cutoff = None, None
+            if ignore_idempotency and info is not None:  # before the rewind: a running serve starts at once
+                cleared, cutoff = await _forget_window(state, bus, event, position, info)
+            try:
+                lag = await bus.replay(event, subscriber, position)
+            except BusError as exc:  # e.g. a Redis id given to the embedded bus
+                raise EventsError(f"--since {since!r}: {exc}") from None
             return ReplayResult(event, subscriber, since, bus.backend, lag,
                                 None if info is None else info.idempotent, cleared,
-                                tuple(g for g in groups if g != subscriber))
+                                tuple(g for g in groups if g != subscriber), cutoff)
         finally:
             await bus.close()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,9 @@ def _print_catalog(catalog: Any) -> None:
               help="A bus message id (123, 1700000000000-0), a duration ago (30m, 2h, 1d) or an ISO 8601 time "
                    "(no offset = UTC).")
 @click.option("--ignore-idempotency", is_flag=True,
-              help="Also forget the subscriber's idempotency records (all of them, for its targets), so events "
-                   "its sink already delivered are delivered again instead of dropped as duplicates.")
+              help="Also forget the subscriber's idempotency records of the replay window (every target; records "
+                   "committed since the window's first event), so events its sink already delivered are "
+                   "delivered again instead of dropped as duplicates. Older records are kept.")
 @state_options
 @format_option()
 def replay(event: str, subscriber: str, since: str, ignore_idempotency: bool, state_url: str | None,
@@ -131,7 +133,8 @@ def replay(event: str, subscriber: str, since: str, ignore_idempotency: bool, st
 
     The subscriber's consumer group is rewound; a running `weave serve` picks the events up again.
     A sink with an idempotency key drops events it delivered before (duplicates); --ignore-idempotency
-    forgets its records first. Retention bounds how far back history exists.
+    first forgets its records of the replay window (not older ones). Retention bounds how far back history
+    exists.
 
     \b
     Exit codes: 0 rewound, 1 unknown event/subscriber or nothing deployed, 2 usage error.
@@ -165,9 +168,13 @@ def replay(event: str, subscriber: str, since: str, ignore_idempotency: bool, st
     stdout.print(f"[green]rewound[/green] {result.subscriber} on {result.event} ({result.backend} bus) to "
                  f"{result.since}: {result.lag} event(s) to deliver; untouched: "
                  f"{', '.join(result.other_groups) or '(no other subscribers)'}")
-    if result.idempotency_cleared is not None:
-        stdout.print(f"forgot {result.idempotency_cleared} idempotency record(s): every replayed event is "
-                     "delivered again")
+    if result.idempotency_cleared_since is not None:
+        since_text = datetime.fromtimestamp(result.idempotency_cleared_since, UTC).isoformat(timespec="milliseconds")
+        stdout.print(f"forgot {result.idempotency_cleared} idempotency record(s) committed since "
+                     f"{since_text.replace('+00:00', 'Z')} (the replay window): every replayed event is delivered "
+                     "again; older records are kept")
+    elif result.idempotency_cleared is not None:
+        stdout.print("forgot 0 idempotency records: the replay window holds no event")
     elif result.idempotent:
         stdout.print("[yellow]note:[/yellow] this subscriber's sink has an idempotency key: events it already "
                      "delivered are dropped as duplicates (use --ignore-idempotency to send them again)")
