@@ -67,6 +67,12 @@ _TABLE: list[CodeInfo] = [
     CodeInfo("WV707", "breaking-contract-change", "error", "A contract change breaks an integration that uses the changed part."),
     CodeInfo("WV708", "contract-change", "info", "A contract change that breaks no integration (non-breaking, or unused)."),
     CodeInfo("WV709", "contract-ref-unreadable", "warning", "--against-ref: the old contract could not be read from git."),
+    CodeInfo("WV710", "path-parameter-not-in-contract", "error", "A `{placeholder}` in a spec's path sits where "
+             "the contract operation's path has a fixed segment, not a parameter."),
+    CodeInfo("WV711", "required-parameter-not-sent", "error", "A path, query or header parameter the contract "
+             "operation requires is not supplied by the spec."),
+    CodeInfo("WV712", "parameter-value-mismatch", "error", "A literal query, path or header value does not fit the "
+             "parameter's schema (type, enum, format, bounds)."),
     # --- WV85x: ownership in operation (weave.ownership) --------------------------------------
     CodeInfo("WV851", "codeowners-stale", "warning", "The committed CODEOWNERS does not match the specs' owners; "
              "run `weave codeowners`."),

@@ -37,7 +37,8 @@ def test_openapi_as_json(tmp_path: Path) -> None:
     (tmp_path / "api.json").write_text(json.dumps(doc))
     contract = load_contract(str(tmp_path / "api.json"))
     assert contract.http("DELETE", "/things/{thing_id}") is not None
-    assert contract.methods_for("/things/1") == []  # a literal segment is not a parameter
+    assert contract.methods_for("/things/1") == ["DELETE"]  # a literal value fills the path parameter
+    assert contract.methods_for("/things/1/parts") == []
 
 
 @pytest.mark.parametrize("ref, message", [

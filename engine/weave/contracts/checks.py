@@ -1,4 +1,4 @@
-"""Offline contract checks for `weave validate` (WV701–WV706): calls to systems that declare a contract,
+"""Offline contract checks for `weave validate` (WV701–WV706, WV710–WV712 in weave.contracts.paramcheck): calls to systems that declare a contract,
 and cataloged events as the contract of their publishers (what they write) and subscribers (what they read).
 
     diagnostics = contract_checks(load_result)      # the EXTRA_CHECKS hook of weave.api.validate
@@ -12,6 +12,7 @@ from typing import Any
 from weave.contracts.exprs import ARG_TYPES
 from weave.contracts.flow import FieldUse, dotted
 from weave.contracts.model import Contract, Operation, Schema
+from weave.contracts.paramcheck import check_params, misplaced_parameter
 from weave.contracts.resolve import Contracts, contract_path, operation_for, record_root, request_root
 from weave.contracts.schemas import (
     ITEMS,
@@ -112,8 +113,12 @@ def _event_reads(project: Project, usage: Any, event: str) -> list[Diagnostic]:
 def check_call(contract: Contract, call: Call, source: Source = None) -> list[Diagnostic]:
     op = operation_for(contract, call)
     if op is None:
+        if call.style == "http" and call.path and "://" not in call.path:
+            misplaced = misplaced_parameter(contract, call)
+            if misplaced:
+                return misplaced
         return _unknown_operation(contract, call) if call.style in ("http", "soap") else []
-    out: list[Diagnostic] = []
+    out: list[Diagnostic] = check_params(contract, op, call)
     soap = contract.format == "wsdl"
     if call.role == "write" or call.writes:
         root = request_root(op, call)

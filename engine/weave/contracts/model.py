@@ -25,6 +25,67 @@ def normalise_path(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
+def segments(path: str) -> list[str]:
+    """The path's segments (query string and empty segments left out): `/a/{id}/` -> ['a', '{id}']."""
+    return [s for s in path.split("?", 1)[0].split("/") if s]
+
+
+def _segment_pattern(segment: str) -> re.Pattern[str]:
+    out, pos = "", 0
+    for m in _PARAM.finditer(segment):
+        out += re.escape(segment[pos:m.start()]) + "([^/]+?)"
+        pos = m.end()
+    return re.compile(out + re.escape(segment[pos:]))
+
+
+@dataclass(frozen=True)
+class PathMatch:
+    """How a spec path fills a contract path template: `bound` is (segment index, parameter name, the spec's
+    segment text) for each `{param}` of the template — a literal value or the spec's own `{placeholder}`."""
+
+    bound: tuple[tuple[int, str, str], ...]
+    literal_segments: int
+
+
+def match_path(template: str, path: str, loose: bool = False) -> PathMatch | None:
+    """Segment by segment: a fixed segment must be equal, a `{param}` segment takes any value. With
+    `loose`, a spec `{placeholder}` also stands for any fixed segment (to explain a near miss)."""
+    want, have = segments(template), segments(path)
+    if len(want) != len(have):
+        return None
+    bound: list[tuple[int, str, str]] = []
+    fixed = 0
+    for index, (pattern, value) in enumerate(zip(want, have, strict=True)):
+        names = _PARAM.findall(pattern)
+        if not names:
+            if pattern != value and not (loose and _PARAM.fullmatch(value)):
+                return None
+            fixed += pattern == value
+            continue
+        if len(names) == 1 and _PARAM.fullmatch(pattern):
+            bound.append((index, pattern[1:-1], value))
+            continue
+        if _PARAM.fullmatch(value):  # a whole-segment placeholder fills a composite segment (`{id}.json`)
+            bound.extend((index, name[1:-1], value) for name in names)
+            continue
+        found = _segment_pattern(pattern).fullmatch(value)
+        if found is None:
+            return None
+        bound.extend((index, name[1:-1], text) for name, text in zip(names, found.groups(), strict=True))
+    return PathMatch(tuple(bound), fixed)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared OpenAPI parameter (`in`: path | query | header | cookie; header names kept as written)."""
+
+    name: str
+    location: str
+    required: bool = False
+    schema: Schema = field(default_factory=dict, compare=False)
+    line: int = 1
+
+
 @dataclass(frozen=True)
 class Operation:
     """One callable operation. `key` is `METHOD /path` (HTTP) or the operation name (SOAP)."""
@@ -38,6 +99,14 @@ class Operation:
     line: int = 1
     read_only: bool = False
     query: frozenset[str] | None = None  # declared query parameters (None: the contract declares none)
+    params: tuple[Param, ...] = field(default=(), compare=False)  # every declared parameter (OpenAPI)
+
+    def param(self, location: str, name: str) -> Param | None:
+        fold = location == "header"
+        for param in self.params:
+            if param.location == location and (param.name.lower() == name.lower() if fold else param.name == name):
+                return param
+        return None
 
 
 @dataclass(frozen=True)
@@ -51,16 +120,29 @@ class Contract:
     endpoint: str | None = None  # WSDL: the path of the service's soap:address
 
     def http(self, method: str, path: str) -> Operation | None:
-        want = normalise_path(path)
+        found = self.match(method, path)
+        return found[0] if found else None
+
+    def match(self, method: str | None, path: str, loose: bool = False) -> tuple[Operation, PathMatch] | None:
+        """The operation whose path template `path` fills, the most specific first (`/orders/search` before
+        `/orders/{id}`); a literal segment fills a `{param}` (`/orders/42` is `/orders/{id}`). `method`
+        None: any method."""
+        best: tuple[Operation, PathMatch] | None = None
         for op in self.operations.values():
-            if op.method == method.upper() and op.path is not None and normalise_path(op.path) == want:
-                return op
-        return None
+            if op.path is None or not op.method or (method is not None and op.method != method.upper()):
+                continue
+            found = match_path(op.path, path, loose)
+            if found is not None and (best is None or found.literal_segments > best[1].literal_segments):
+                best = (op, found)
+        return best
 
     def methods_for(self, path: str) -> list[str]:
-        want = normalise_path(path)
+        best = self.match(None, path)
+        if best is None:
+            return []
+        template = normalise_path(best[0].path or "")
         return sorted(op.method for op in self.operations.values()
-                      if op.method and op.path is not None and normalise_path(op.path) == want)
+                      if op.method and op.path is not None and normalise_path(op.path) == template)
 
     def soap(self, name: str) -> Operation | None:
         return self.operations.get(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from weave.contracts.model import Contract, ContractError, Operation, Schema
+from weave.contracts.model import Contract, ContractError, Operation, Param, Schema
 from weave.contracts.refs import Reader, Resolver
 from weave.spec.yamlload import Document
 
@@ -33,6 +33,8 @@ def load_openapi(path: str, reader: Reader, doc: Document | None = None) -> Cont
             if not isinstance(op, Mapping):
                 continue
             key = f"{method.upper()} {raw_path}"
+            params, declared = _params(item.get("parameters"), op.get("parameters"), resolver, path, doc,
+                                       ("paths", raw_path, method))
             operations[key] = Operation(
                 key=key,
                 name=str(op.get("operationId") or key),
@@ -42,25 +44,35 @@ def load_openapi(path: str, reader: Reader, doc: Document | None = None) -> Cont
                 response=_response(op, resolver, path),
                 line=doc.position(("paths", raw_path, method), key=True)[0],
                 read_only=method in ("get", "head", "options"),
-                query=_query(item.get("parameters"), op.get("parameters"), resolver, path),
+                query=frozenset(p.name for p in params if p.location == "query") if declared else None,
+                params=params,
             )
     return Contract(file=path, format="openapi", version=str(info.get("version")) if info.get("version") else None,
                     operations=operations, title=str(info.get("title")) if info.get("title") else None)
 
 
-def _query(shared: Any, own: Any, resolver: Resolver, base: str) -> frozenset[str] | None:
-    names: set[str] = set()
+def _params(shared: Any, own: Any, resolver: Resolver, base: str, doc: Document,
+            at: tuple[str, ...]) -> tuple[tuple[Param, ...], bool]:
+    """The operation's parameters (its own override the path item's of the same name and `in`), and whether
+    any are declared at all. A parameter described by `content` instead of `schema` gets no schema."""
+    found: dict[tuple[str, str], Param] = {}
     declared = False
-    for params in (shared, own):
+    for params, where in ((shared, at[:2]), (own, at)):
         if not isinstance(params, list):
             continue
-        for param in params:
-            param = resolver.resolve(param, base) if isinstance(param, Mapping) else None
-            if isinstance(param, Mapping):
-                declared = True
-                if param.get("in") == "query" and isinstance(param.get("name"), str):
-                    names.add(param["name"])
-    return frozenset(names) if declared else None
+        for index, raw in enumerate(params):
+            param = resolver.resolve(raw, base) if isinstance(raw, Mapping) else None
+            if not isinstance(param, Mapping):
+                continue
+            declared = True
+            name, location = param.get("name"), param.get("in")
+            if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
+                continue
+            schema: Schema = param["schema"] if isinstance(param.get("schema"), Mapping) else {}
+            key = (name.lower() if location == "header" else name, str(location))
+            found[key] = Param(name, str(location), location == "path" or param.get("required") is True, schema,
+                               doc.position((*where, "parameters", index))[0])
+    return tuple(found.values()), declared
 
 
 def _media_schema(content: Any, resolver: Resolver, base: str) -> Schema | None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from weave.contracts import exprs
+from weave.contracts import callparams, exprs
+from weave.contracts.callparams import Sent
 from weave.contracts.exprs import FieldPath
 from weave.contracts.flow import FieldUse, Flow, Shape, Simulator, StepUse, Where, dotted
 from weave.contracts.positions import expression_position
@@ -45,7 +46,11 @@ class Call:
     body_key: str | None = None
     batch: bool = False
     complete: bool = True  # every written field is known (no unmapped input passes through)
-    query: tuple[FieldUse, ...] = ()  # query parameters the spec names (params, pagination, batch cursor)
+    query: tuple[Sent, ...] = ()  # query parameters the spec names (params, pagination, batch cursor, `?a=b`)
+    headers: tuple[Sent, ...] = ()  # headers the spec names (`headers:`)
+    segments: tuple[Sent, ...] = ()  # the path's segments, each at its column
+    auto_headers: frozenset[str] = frozenset()  # lower-case names weave sends by itself (auth, idempotency …)
+    auto_query: frozenset[str] = frozenset()  # query parameters weave (or a gateway client) adds
 
     @property
     def key(self) -> str:
@@ -63,6 +68,8 @@ class Call:
             out["reads"] = [r.to_dict() for r in self.reads]
         if self.query:
             out["query"] = [q.to_dict() for q in self.query]
+        if self.headers:
+            out["headers"] = [h.to_dict() for h in self.headers]
         if self.records is not None:
             out["records"] = dotted(self.records)
         return out
@@ -156,7 +163,7 @@ def _usage(project: Project, spec: Integration, sources: _Sources) -> Usage:
     extract = _extract(spec, all_reads, sources)
     if extract is not None:
         calls.insert(0, extract)
-    calls += _gateway(spec)
+    calls += _gateway(project, spec)
     return Usage(spec.name, spec.owner, doc.file, doc.line, tuple(calls), tuple(all_steps), tuple(_dedupe(all_reads)))
 
 
@@ -187,43 +194,30 @@ def _extract(spec: Integration, reads: list[FieldUse], sources: _Sources) -> Cal
             env_line, env_col = doc.position(("extract", "soap", "envelope"))
             writes = tuple(_envelope_use(f.path, f.source, f.literal, Shape(), doc.file, env_line, env_col,
                                          "extract.soap.envelope") for f in envelope.fields)
+    path = str(op["path"]) if isinstance(op.get("path"), str) and style == "http" else None
+    extra = _http_extras(sources.project, spec, spec.source, "read", op, ("extract", style), path, "jinja")
     return Call(spec.name, spec.source, "read", style, "extract", doc.file, line, col,
-                method=method if style == "http" else None,
-                path=str(op["path"]) if isinstance(op.get("path"), str) and style == "http" else None,
+                method=method if style == "http" else None, path=path,
                 operation=str(op["operation"]) if style == "soap" and op.get("operation") else None,
-                reads=tuple(_dedupe(reads)), records=records_path, records_pos=records_pos, writes=writes,
-                query=_query(spec, op) if style == "http" and method == "GET" else ())
+                reads=tuple(_dedupe(reads)), records=records_path, records_pos=records_pos, writes=writes, **extra)
 
 
-_PAGING_DEFAULTS = {"page": {"page_param": "page"}, "offset": {"offset_param": "offset", "limit_param": "limit"},
-                    "cursor": {"cursor_param": "cursor"}}
-
-
-def _query(spec: Integration, op: Mapping[str, Any]) -> tuple[FieldUse, ...]:
-    """Query parameter names a GET extract sends: `params` keys, the pagination's parameters (explicit or
-    the connector's defaults) and the batch cursor's `param`."""
+def _http_extras(project: Project, spec: Integration, system: str, role: str, op: Mapping[str, Any],
+                 at: tuple[str | int, ...], path: str | None, templated: str) -> dict[str, Any]:
+    """query, headers, path segments and what weave adds itself, for an HTTP call (nothing for others)."""
+    if path is None:
+        return {}
     doc = spec.doc
-    out: list[FieldUse] = []
-
-    def add(name: Any, at: tuple[str | int, ...], label: str, key: bool = False) -> None:
-        if isinstance(name, str) and name and "." not in name:
-            line, col = doc.position(at, key=key)
-            out.append(FieldUse((name,), label, doc.file, line, col))
-
-    for name in (op.get("params") or {}) if isinstance(op.get("params"), Mapping) else ():
-        add(name, ("extract", "http", "params", name), "extract.http.params", key=True)
-    paging = op.get("pagination")
-    if isinstance(paging, Mapping):
-        config = {**_PAGING_DEFAULTS.get(str(paging.get("type")), {}), **paging}
-        for key in ("page_param", "size_param", "offset_param", "limit_param", "cursor_param"):
-            if key in config:
-                where = ("extract", "http", "pagination", key if key in paging else "type")
-                add(config[key], where, "extract.http.pagination")
-    batch = spec.raw.get("batch")
-    cursor = batch.get("cursor") if isinstance(batch, Mapping) else None
-    if isinstance(cursor, Mapping):
-        add(cursor.get("param"), ("batch", "cursor", "param"), "batch.cursor")
-    return tuple(out)
+    label = ".".join(map(str, at))
+    segments, in_path = callparams.path_uses(doc, (*at, "path"), path, f"{label}.path")
+    query = (callparams.extract_query(spec, op, str(at[1])) if role == "read" else
+             callparams.mapping_uses(doc, (*at, "query"), op.get("query"), "query", f"{label}.query", templated)
+             if role == "proxy" else [])
+    headers = callparams.mapping_uses(doc, (*at, "headers"), op.get("headers"), "header", f"{label}.headers",
+                                      templated)
+    auto_headers, auto_query = callparams.implicit(project, spec, system, role, op)
+    return {"query": tuple(query + in_path), "headers": tuple(headers), "segments": tuple(segments),
+            "auto_headers": auto_headers, "auto_query": auto_query}
 
 
 def _sink(spec: Integration, entry: Mapping[str, Any], index: int, target: str, flow: Flow,
@@ -247,11 +241,12 @@ def _sink(spec: Integration, entry: Mapping[str, Any], index: int, target: str, 
                                          f"deliver[{index}].soap.envelope") for f in envelope.fields)
             complete = True
     method = str(op.get("method", "POST")).upper() if style == "http" else None
+    path = str(op["path"]) if style == "http" and isinstance(op.get("path"), str) else None
+    extra = _http_extras(sources.project, spec, target, "write", op, ("deliver", index, style), path, "none")
     return Call(spec.name, target, "write", style, f"deliver[{index}]", doc.file, line, col, method=method,
-                path=str(op["path"]) if style == "http" and isinstance(op.get("path"), str) else None,
-                operation=str(op["operation"]) if style == "soap" and op.get("operation") else None,
+                path=path, operation=str(op["operation"]) if style == "soap" and op.get("operation") else None,
                 writes=writes, body_key=str(op["body_key"]) if op.get("body_key") else None,
-                batch=bool(op.get("batch")), complete=complete)
+                batch=bool(op.get("batch")), complete=complete, **extra)
 
 
 def _envelope_use(path: FieldPath, source: FieldPath | None, literal: str | None, shape: Shape, file: str,
@@ -265,7 +260,7 @@ def _envelope_use(path: FieldPath, source: FieldPath | None, literal: str | None
                     literal is not None)
 
 
-def _gateway(spec: Integration) -> list[Call]:
+def _gateway(project: Project, spec: Integration) -> list[Call]:
     block = spec.raw.get("gateway")
     routes = block.get("routes") if isinstance(block, Mapping) else None
     out: list[Call] = []
@@ -285,12 +280,12 @@ def _gateway(spec: Integration) -> list[Call]:
                 continue
             line, col = doc.position((*path, "path"))
             where = ".".join(map(str, path[:3]))
-            query = tuple(FieldUse((str(k),), f"{where}.upstream.query", doc.file, *doc.position((*path, "query", k),
-                                                                                               key=True))
-                          for k in (up.get("query") or {}) if isinstance(up.get("query"), Mapping))
             reads = _response_step_reads(doc, ("gateway", "routes", i), route, where) if path[-1] == "upstream" else ()
+            extra = _http_extras(project, spec, up["system"], "proxy", up, path, up["path"], "gateway")
+            if path[-1] == "upstream":
+                extra["auto_query"] = extra["auto_query"] | callparams.route_query(route)
             out.append(Call(spec.name, up["system"], "proxy", "http", where, doc.file, line, col,
-                            method=method.upper(), path=up["path"], query=query, reads=reads))
+                            method=method.upper(), path=up["path"], reads=reads, **extra))
     return out
 
 
