@@ -43,7 +43,8 @@ async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: 
             raise NotDeployed(str(exc)) from None
         await services.recorder.flush()
         await services.aclose()
-        return {"integration": name, "pattern": flow.pattern, "revision": revision.id, **result}
+        return {"integration": name, "pattern": flow.pattern, "revision": revision.id,
+                "worker": supervisor.worker_id, **result}
     finally:
         await bus.close()
         await state.close()

@@ -1,0 +1,157 @@
+"""Run history bookkeeping: worker and revision on every run row, and a run whose worker died is closed.
+
+In-process: the store's stale-run statements on both backends (a live lease protects its run; an expired,
+released or taken-over one does not; a worker presumed lost that comes back has the last word), the Redis-lease
+path (closed by the next run only), and the migration of an existing state database (schema 2 → 3).
+The kill -9 end-to-end tests are in test_run_history_cli.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from weave.etl import (
+    Counts,
+    RedisLease,
+    RunResult,
+    StateLease,
+    StateRunRecorder,
+    default_worker,
+    reap_stale_runs,
+)
+from weave.state import open_state
+
+JOB = "customers-load"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    return str(request.getfixturevalue("pg_dsn"))
+
+
+@pytest.fixture
+async def store(state_url: str) -> AsyncIterator[Any]:
+    st = await open_state(state_url)
+    try:
+        yield st
+    finally:
+        await st.close()
+
+
+def result(loaded: int, status: str = "succeeded") -> RunResult:
+    return RunResult(job=JOB, run_id="r1", status=status, counts=Counts(extracted=loaded, transformed=loaded,
+                     loaded=loaded), started_at="", finished_at="", duration_s=0.5, chunks=1, resumed=False,
+                     cursor=None, drift=(), error=None, forced=False)
+
+
+async def expire(store: Any, key: str) -> None:
+    while await store.lease_info(key) is not None:  # ttl 0.2 s, nobody renews it
+        await asyncio.sleep(0.02)
+
+
+async def test_rows_record_worker_revision_and_the_lease_they_hold(store: Any) -> None:
+    lease = StateLease(store, "host-a:11")
+    assert await lease.acquire(JOB, 30)
+    run = await StateRunRecorder(store, revision=7, worker="host-a:11").start(JOB, lease)
+    row = await store.run_get(run)
+    assert (row.status, row.revision, row.worker) == ("running", 7, "host-a:11")
+    assert (row.lease_key, row.lease_holder) == (f"etl:{JOB}", lease.holder)
+    assert lease.holder.startswith("host-a:11:")
+    default = await StateRunRecorder(store).start("other-job")  # no worker given: host:pid
+    assert (await store.run_get(default)).worker == default_worker() == f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def test_a_live_lease_protects_its_run_an_expired_one_does_not(store: Any) -> None:
+    live_lease, dead_lease = StateLease(store, "live"), StateLease(store, "dead")
+    assert await live_lease.acquire("live-job", 30)
+    assert await dead_lease.acquire(JOB, 0.2)
+    recorder = StateRunRecorder(store, revision=3)
+    live = await recorder.start("live-job", live_lease)
+    dead = await recorder.start(JOB, dead_lease)
+    unleased = await recorder.start("no-lease-job")  # no lease recorded: nothing to judge it by
+    await expire(store, f"etl:{JOB}")
+    assert await reap_stale_runs(store) == [dead]
+    row = await store.run_get(dead)
+    assert row.status == "abandoned" and row.error.startswith("worker lost")
+    assert row.finished_at is not None and row.finished_at >= row.started_at and row.counts == {}
+    assert (await store.run_get(live)).status == "running"
+    assert (await store.run_get(unleased)).status == "running"
+    assert await reap_stale_runs(store) == []  # once
+    # a released lease (the worker stopped without recording an end) and a taken-over one are stale too
+    await live_lease.release("live-job")
+    thief = StateLease(store, "thief")
+    assert await thief.acquire("live-job", 30)
+    assert await reap_stale_runs(store) == [live]
+
+
+async def test_a_worker_presumed_lost_that_comes_back_has_the_last_word(store: Any) -> None:
+    lease = StateLease(store, "slow")
+    assert await lease.acquire(JOB, 0.2)
+    recorder = StateRunRecorder(store)
+    run = await recorder.start(JOB, lease)
+    await expire(store, f"etl:{JOB}")
+    assert await reap_stale_runs(store) == [run]
+    await recorder.finish(run, result(40))
+    row = await store.run_get(run)
+    assert row.status == "ok" and row.counts["loaded"] == 40 and row.error is None
+
+
+async def test_the_next_lease_holder_closes_runs_under_a_lease_outside_the_store(store: Any, redis_url: str) -> None:
+    first, second = RedisLease.from_url(redis_url), RedisLease.from_url(redis_url)
+    try:
+        assert await first.acquire(JOB, 0.2)
+        dead = await StateRunRecorder(store, revision=1, worker="host-a:1").start(JOB, first)
+        assert (await store.run_get(dead)).lease_key is None  # a Redis lease: the store cannot judge it
+        assert await reap_stale_runs(store) == []
+        while await second.holder(JOB) is not None:  # the dead worker's lease expires unrenewed
+            await asyncio.sleep(0.02)
+        assert await second.acquire(JOB, 30)
+        recorder = StateRunRecorder(store, revision=2, worker="host-b:2")
+        run = await recorder.start(JOB, second)
+        old = await store.run_get(dead)
+        assert old.status == "abandoned" and old.finished_at is not None
+        assert old.error == f"worker lost: the run never recorded its end; the job's lease was taken over by host-b:2 (run {run})"
+        await recorder.finish(run, result(1200))
+        new = await store.run_get(run)
+        assert new.status == "ok" and new.counts["took_over"] == [dead] and new.counts["loaded"] == 1200
+        assert old.counts == {}  # the abandoned row counts nothing: its chunks are in the resuming run's counts
+        # without a lease nothing is closed: no exclusivity, another run may be alive
+        other = await recorder.start(JOB)
+        await recorder.start(JOB)
+        assert (await store.run_get(other)).status == "running"
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_an_existing_state_database_migrates_to_run_leases(state_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import weave.state._migrate as migrate
+    from weave.state.migrations import for_dialect
+
+    with monkeypatch.context() as patch:  # a database made by the weave before migration 3
+        patch.setattr(migrate, "for_dialect", lambda name: tuple(m for m in for_dialect(name) if m.version < 3))
+        old = await open_state(state_url)
+        try:
+            assert await old.schema_version() == 2
+            await old._db.execute("INSERT INTO weave_runs (integration, kind, status, started_at, counts, revision, "
+                                  "worker) VALUES ('legacy', 'batch', 'running', 1.0, '{}', 4, 'host-z:9')")
+        finally:
+            await old.close()
+    store = await open_state(state_url)
+    try:
+        assert await store.schema_version() == 3
+        (row,) = await store.runs()
+        assert (row.integration, row.status, row.revision, row.worker) == ("legacy", "running", 4, "host-z:9")
+        assert row.lease_key is None and row.lease_holder is None
+        assert await reap_stale_runs(store) == []  # no lease recorded: left to the next run of the job
+    finally:
+        await store.close()

@@ -1,0 +1,225 @@
+"""kill -9 a real `weave run` mid-run, then read the history with a real `weave runs` (json and text).
+
+The source service holds back every page from offset 400 until the test opens a gate, so the run is stopped
+deterministically after three committed chunks (360 rows) with its lease held and renewed; then it is killed.
+Load mode `insert` without a key: a chunk loaded twice would show in the row count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import etl_testkit as kit
+import pytest
+
+from weave.state import open_state
+
+ROOT = Path(__file__).parents[2]
+JOB = "customers-load"
+N = 1200
+HELD_BACK = 400  # the first offset the gate holds: chunks of 3 pages of 40 -> 360 rows committed before it
+PROJECT = """\
+kind: owner
+name: data-platform
+contacts: {email: data-platform@example.com}
+---
+kind: system
+name: crm
+owner: data-platform
+api: {style: rest, base_url: "${env:CRM_URL}"}
+---
+kind: system
+name: warehouse
+owner: data-platform
+api: {style: sql, base_url: "${env:WAREHOUSE_DSN}"}
+---
+kind: integration
+name: customers-load
+description: Customers from the CRM into the warehouse.
+owner: data-platform
+source: crm
+target: warehouse
+direction: push
+timing: batch
+volume: {records_per_transaction: 1200, transactions_per_day: 1}
+coupling: loose
+pattern: etl-batch
+pattern_reason: bulk copy on demand
+trigger: {manual: {}}
+extract:
+  http: {method: GET, path: /offset, records: data, pagination: {type: offset, limit: 40, total: total}}
+deliver:
+  - target: warehouse
+    sql: {table: customers}
+batch:
+  chunk_size: 100
+  cursor: {field: updated_at, tie_breaker: id, param: updated_since}
+  load: {mode: insert}
+  lease_ttl: 3s
+"""
+
+
+class Gate:
+    """ASGI wrapper: requests for offset >= HELD_BACK wait until `opened` is set (`held` counts them)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.opened = threading.Event()
+        self.held = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        query = dict(p.split("=", 1) for p in scope.get("query_string", b"").decode().split("&") if "=" in p)
+        if scope["type"] == "http" and int(query.get("offset", 0)) >= HELD_BACK and not self.opened.is_set():
+            self.held += 1
+            while not self.opened.is_set():
+                await asyncio.sleep(0.01)
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    wrapped = Gate(kit.make_app(kit.ListStore([kit.customer(i) for i in range(1, N + 1)])))
+    with kit.serve_in_thread(wrapped) as url:
+        wrapped.url = url  # type: ignore[attr-defined]
+        yield wrapped
+        wrapped.opened.set()
+
+
+@pytest.fixture
+def env(gate: Gate, tmp_path: Path) -> dict[str, str]:
+    """The environment of every `weave` subprocess (run in tmp_path, where the project is)."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "project.yaml").write_text(PROJECT)
+    return {**os.environ, "CRM_URL": gate.url, "WAREHOUSE_DSN": f"sqlite:///{tmp_path / 'warehouse.db'}",  # type: ignore[attr-defined]
+            "WEAVE_STATE": f"sqlite:///{tmp_path / 'state.db'}", "COLUMNS": "220", "WEAVE_TEST_DIR": str(tmp_path),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "engine"), os.environ.get("PYTHONPATH", "")])}
+
+
+def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "weave", *args], env=env, cwd=env["WEAVE_TEST_DIR"], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+
+def weave(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "weave", *args], capture_output=True, text=True, env=env,
+                          cwd=env["WEAVE_TEST_DIR"], timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def history(env: dict[str, str]) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = json.loads(weave(env, "runs", JOB, "--format", "json").stdout)["runs"]
+    return runs
+
+
+def warehouse(env: dict[str, str]) -> tuple[int, int]:
+    path = env["WAREHOUSE_DSN"].removeprefix("sqlite:///")
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return db.execute("SELECT count(*), count(DISTINCT id) FROM customers").fetchone()  # type: ignore[no-any-return]
+    except sqlite3.OperationalError:  # the table is not created yet
+        return (0, 0)
+
+
+def poll(check: Any, what: str, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def kill_mid_run(env: dict[str, str], gate: Gate) -> int:
+    """Start `weave run`, wait until it committed 3 chunks and waits on the held page, check that a live run
+    stays `running` in `weave runs` (worker and revision shown), then SIGKILL it. Returns its pid."""
+    weave(env, "apply", "specs", "--auto-approve")
+    proc = spawn(env, "run", JOB, "--format", "json")
+    try:
+        poll(lambda: gate.held >= 1 and warehouse(env) == (360, 360) or proc.poll() is not None, "3 chunks")
+        assert proc.poll() is None, proc.communicate()
+        (live,) = history(env)  # the lease is held and renewed: reading must not close the run
+        assert (live["status"], live["finished_at"], live["revision"]) == ("running", None, 1)
+        assert live["worker"] == f"{socket.gethostname()}:{proc.pid}"
+        assert live["lease_holder"].startswith(f"{live['worker']}:")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert warehouse(env) == (360, 360)
+    return proc.pid
+
+
+async def lease_expired(env: dict[str, str]) -> None:
+    store = await open_state(env["WEAVE_STATE"])
+    try:
+        while await store.lease_info(f"etl:{JOB}") is not None:  # nobody renews it now (ttl 3 s)
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+
+
+def run_to_end(env: dict[str, str]) -> tuple[dict[str, Any], int]:
+    proc = spawn(env, "run", JOB, "--format", "json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    return json.loads(out), proc.pid
+
+
+def check_resumed(result: dict[str, Any], pid: int, env: dict[str, str]) -> None:
+    assert result["status"] == "succeeded" and result["resumed"]
+    assert result["counts"]["loaded"] == N and result["counts"]["extracted"] == N  # both attempts, exactly once
+    assert result["worker"] == f"{socket.gethostname()}:{pid}" and result["revision"] == 1
+    assert warehouse(env) == (N, N)
+
+
+async def test_weave_runs_closes_a_killed_workers_run_once_its_lease_expired(env: dict[str, str], gate: Gate) -> None:
+    killed = kill_mid_run(env, gate)
+    await lease_expired(env)
+    (row,) = history(env)
+    assert row["status"] == "abandoned" and row["error"].startswith("worker lost: its lease expired")
+    assert row["finished_at"] >= row["started_at"] and row["duration_s"] is not None
+    assert (row["worker"], row["revision"], row["counts"]) == (f"{socket.gethostname()}:{killed}", 1, {})
+
+    gate.opened.set()
+    result, pid = run_to_end(env)  # the next worker resumes after the 3 committed chunks
+    check_resumed(result, pid, env)
+    new, old = history(env)
+    assert (new["status"], new["worker"], new["revision"]) == ("ok", result["worker"], 1)
+    assert new["counts"]["resumed"] and "took_over" not in new["counts"]  # already closed by `weave runs`
+    assert sum(r["counts"].get("loaded", 0) for r in (new, old)) == N  # nothing counted twice
+
+    text = weave(env, "runs", JOB).stdout
+    lines = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 10}
+    assert "abandoned" in lines[str(old["id"])] and old["worker"] in lines[str(old["id"])]
+    assert "ok" in lines[str(new["id"])] and new["worker"] in lines[str(new["id"])]
+    assert all(" 1 " in line.split("│")[6] for line in lines.values())  # the rev column
+    assert f"run {old['id']}: worker lost: its lease expired" in text
+
+
+async def test_the_next_run_closes_a_killed_workers_run(env: dict[str, str], gate: Gate) -> None:
+    killed = kill_mid_run(env, gate)
+    await lease_expired(env)
+    gate.opened.set()
+    result, pid = run_to_end(env)  # nobody read the history in between: the new lease holder closes the row
+    check_resumed(result, pid, env)
+    new, old = history(env)
+    assert old["status"] == "abandoned" and old["worker"] == f"{socket.gethostname()}:{killed}"
+    assert old["error"] == (f"worker lost: the run never recorded its end; the job's lease was taken over by "
+                            f"{new['worker']} (run {new['id']})")
+    assert old["finished_at"] is not None and old["counts"] == {}
+    assert new["status"] == "ok" and new["counts"]["took_over"] == [old["id"]] and new["counts"]["loaded"] == N
+
+    text = weave(env, "runs", JOB).stdout
+    assert "abandoned" in text and new["worker"] in text and old["worker"] in text
