@@ -166,6 +166,8 @@ def test_text_output_and_an_empty_window(deployed: str) -> None:
                      *opts)
     assert redis_id.returncode == 1 and "ids of the embedded bus are integers" in redis_id.stderr
     assert asyncio.run(records())[0] is True  # refused before anything was forgotten
+    plain = weave("events", "replay", TOPIC, "-s", SUB, "--since", "1700000000000-0", *opts)
+    assert plain.returncode == 1 and "invalid message id" in plain.stderr  # the bus's refusal, not a traceback
 
 
 async def test_window_start_of_each_since_form(tmp_path: Any, redis_url: str) -> None:
