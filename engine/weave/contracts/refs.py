@@ -100,6 +100,11 @@ class Resolver:
         return node
 
 
+def join_relative(base: str, relative: str) -> str:
+    """`relative` (a `$ref` file or an XSD schemaLocation) resolved against the file `base` it appears in."""
+    return _join(base, relative)
+
+
 def _join(base: str, relative: str) -> str:
     parts: list[str] = []
     for part in (*PurePosixPath(base).parent.parts, *PurePosixPath(relative).parts):

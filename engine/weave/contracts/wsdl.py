@@ -3,7 +3,9 @@ their input and output messages converted to JSON Schema (see `weave.contracts.m
 
 XSD support: global and local elements, named and anonymous complex types (sequence, all, choice,
 complexContent extension), simple types with enumerations, minOccurs/maxOccurs, attributes (as `@name`,
-the way the SOAP connector's XML → dict conversion names them). Imports of other files are not followed.
+the way the SOAP connector's XML → dict conversion names them). `xs:import`/`xs:include`/`xs:redefine`
+of schema files are followed (weave.contracts.xsdimport); their elements' `x-line` is the line of the
+WSDL's import that brought them in, so diffs point into the contract file.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from weave.contracts.model import Contract, ContractError, Operation, Schema
 from weave.contracts.refs import Reader
 from weave.contracts.xmlsafe import Element, XmlError, parse_xml
+from weave.contracts.xsdimport import Schemas, collect_schemas
 
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -20,11 +23,19 @@ MAX_TYPE_DEPTH = 32
 
 
 class _Types:
-    def __init__(self, schemas: list[Element]) -> None:
+    def __init__(self, schemas: Schemas, main: str) -> None:
         self.elements: dict[str, Element] = {}
         self.complex: dict[str, Element] = {}
         self.simple: dict[str, Element] = {}
-        for schema in schemas:
+        self.remote = schemas.remote
+        self.lines: dict[int, int] = {}  # id(element of an imported file) -> the WSDL line that imported it
+        self.files: dict[int, str] = {}  # id(element of an imported file) -> that file
+        for source in schemas.sources:
+            schema = source.schema
+            if source.file != main:
+                for node in schema.iter():
+                    self.lines[id(node)] = source.anchor
+                    self.files[id(node)] = source.file
             for child in schema.children:
                 if child.ns != XSD or "name" not in child.attrs:
                     continue
@@ -54,7 +65,9 @@ class _Types:
             return {**self.complex_type(self.complex[local], depth + 1), "x-type": local}
         if local in self.simple:
             return self.simple_type(self.simple[local])
-        raise ContractError(f"type {qname!r} is not defined in the WSDL's schema", "", node.line)
+        remote = f" (remote schemaLocations are not read: {', '.join(self.remote)})" if self.remote else ""
+        raise ContractError(f"type {qname!r} is not defined in the WSDL's schemas or the files they import{remote}",
+                            self.files.get(id(node), ""), node.line)
 
     def simple_type(self, node: Element) -> Schema:
         restriction = node.find("restriction", XSD)
@@ -107,8 +120,9 @@ class _Types:
                 name = item.attrs.get("name") or item.qname(item.attrs.get("ref", ""))[1]
                 schema = self.element(item, depth + 1)
                 many = item.attrs.get("maxOccurs", "1") not in ("0", "1")
-                schema = {**schema, "x-line": item.line}
-                props[name] = {"type": "array", "items": schema, "x-line": item.line} if many else schema
+                line = self.lines.get(id(item), item.line)
+                schema = {**schema, "x-line": line}
+                props[name] = {"type": "array", "items": schema, "x-line": line} if many else schema
                 if not choice and item.attrs.get("minOccurs", "1") != "0":
                     required.append(name)
         return open_content
@@ -127,7 +141,8 @@ def load_wsdl(path: str, reader: Reader) -> Contract:
         raise ContractError(str(exc), path, exc.line) from None
     if root.ns != WSDL or root.local != "definitions":
         raise ContractError("not a WSDL 1.1 document (expected wsdl:definitions)", path, root.line)
-    types = _Types([s for t in root.find("types", WSDL) for s in t.find("schema", XSD)])
+    inline = [s for t in root.find("types", WSDL) for s in t.find("schema", XSD)]
+    types = _Types(collect_schemas(path, inline, reader), path)
     messages: dict[str, Element | None] = {}
     for message in root.find("message", WSDL):
         parts = message.find("part", WSDL)
@@ -144,7 +159,7 @@ def load_wsdl(path: str, reader: Reader) -> Contract:
                 operations[name] = Operation(key=name, name=name, request=request, response=response, line=op.line,
                                              read_only=name.startswith(("Get", "List", "Find", "Search")))
     except ContractError as exc:
-        raise ContractError(str(exc), path, exc.line) from None
+        raise ContractError(str(exc), exc.file or path, exc.line) from None
     from urllib.parse import urlsplit
 
     addresses = [a.attrs["location"] for a in root.iter("address") if a.attrs.get("location")]
