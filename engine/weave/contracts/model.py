@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 Schema = Mapping[str, Any]
@@ -127,14 +128,23 @@ class Contract:
         """The operation whose path template `path` fills, the most specific first (`/orders/search` before
         `/orders/{id}`); a literal segment fills a `{param}` (`/orders/42` is `/orders/{id}`). `method`
         None: any method."""
+        key = (method.upper() if method else None, path, loose)
+        if key in self._matches:
+            return self._matches[key]
         best: tuple[Operation, PathMatch] | None = None
         for op in self.operations.values():
-            if op.path is None or not op.method or (method is not None and op.method != method.upper()):
+            if op.path is None or not op.method or (key[0] is not None and op.method != key[0]):
                 continue
             found = match_path(op.path, path, loose)
             if found is not None and (best is None or found.literal_segments > best[1].literal_segments):
                 best = (op, found)
+        if len(self._matches) < 10_000:
+            self._matches[key] = best
         return best
+
+    @cached_property
+    def _matches(self) -> dict[tuple[str | None, str, bool], tuple[Operation, PathMatch] | None]:
+        return {}  # contracts are cached per file: the same paths are matched again and again
 
     def methods_for(self, path: str) -> list[str]:
         best = self.match(None, path)
