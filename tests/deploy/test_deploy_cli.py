@@ -10,44 +10,14 @@ from pathlib import Path
 
 import pytest
 
-SYSTEMS = """\
-kind: system
-name: crm
-owner: crm-team
-role: crm
-api: {style: rest, base_url: "${env:CRM_URL}", auth: {type: bearer, token: "${env:CRM_TOKEN}"}}
----
-kind: system
-name: operations
-owner: ops
-api: {style: rest, base_url: "${env:OPS_URL}"}
----
-kind: system
-name: email
-owner: ops
-api: {style: rest, base_url: "${env:EMAIL_URL}"}
-"""
+from tests.support.cli import weave as run_weave
+from tests.support.specs import CRM, documents, integration, route, system
 
-INTEGRATION = """\
-kind: integration
-name: {name}
-owner: {owner}
-source: crm
-target: {target}
-direction: push
-timing: near-real-time
-volume: {{records_per_transaction: 1, transactions_per_day: 500}}
-coupling: tight
-trigger: {{webhook: {{path: /hooks/{name}}}}}
-deliver:
-  - target: {target}
-    http: {{method: POST, path: {path}}}
-"""
+SYSTEMS = documents(CRM, system("operations", "ops", "OPS_URL"), system("email", "ops", "EMAIL_URL"))
 
 
 def weave(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "weave", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    return run_weave(*args, cwd=cwd, timeout=120, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture
@@ -61,7 +31,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def write(specs: Path, name: str, owner: str, target: str, path: str) -> None:
-    (specs / f"{name}.yaml").write_text(INTEGRATION.format(name=name, owner=owner, target=target, path=path))
+    body = f"trigger: {{webhook: {{path: /hooks/{name}}}}}\ndeliver:\n" + route(target, path)
+    (specs / f"{name}.yaml").write_text(integration(name, owner, target=target, body=body))
 
 
 def test_apply_then_no_changes_then_update(project: Path) -> None:
@@ -165,17 +136,7 @@ def test_plan_and_state_hold_no_secret_values(project: Path, monkeypatch: pytest
 def test_apply_refuses_integrations_without_runtime_blocks(tmp_path: Path) -> None:
     specs = tmp_path / "specs"
     specs.mkdir()
-    (specs / "s.yaml").write_text(SYSTEMS + """---
-kind: integration
-name: bare
-owner: ops
-source: crm
-target: operations
-direction: push
-timing: near-real-time
-volume: {records_per_transaction: 1, transactions_per_day: 10}
-coupling: tight
-""")
+    (specs / "s.yaml").write_text(documents(SYSTEMS, integration("bare", "ops", target="operations", per_day=10)))
     refused = weave("apply", "specs", "--auto-approve", cwd=tmp_path)
     assert refused.returncode == 1 and "WV901" in refused.stdout + refused.stderr
     assert weave("apply", "specs", "--auto-approve", "--allow-incomplete", cwd=tmp_path).returncode == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.specs import documents, integration, system
 from weave.api import validate
 from weave.api.ownership import codeowners
 from weave.cli.main import cli
@@ -28,28 +29,11 @@ kind: owner
 name: sales-ops
 contacts: {email: sales@acme.example}
 """
-SYSTEMS = """\
-kind: system
-name: crm
-owner: sales-ops
-api: {style: rest, base_url: "${env:CRM_URL}"}
----
-kind: system
-name: erp
-owner: finance-it
-api: {style: rest, base_url: "${env:ERP_URL}"}
-"""
-FLOWS = """\
-kind: integration
-name: {name}
-owner: {owner}
-source: crm
-target: erp
-direction: push
-timing: near-real-time
-volume: {{records_per_transaction: 1, transactions_per_day: 100}}
-coupling: loose
-"""
+SYSTEMS = documents(system("crm", "sales-ops", "CRM_URL"), system("erp", "finance-it", "ERP_URL"))
+
+
+def flow(name: str, owner: str) -> str:
+    return integration(name, owner, target="erp", per_day=100, coupling="loose")
 
 
 @pytest.fixture
@@ -58,9 +42,9 @@ def project(tmp_path: Path) -> Iterator[Path]:
     (specs / "integrations").mkdir(parents=True)
     (specs / "owners.yaml").write_text(OWNERS)
     (specs / "systems.yaml").write_text(SYSTEMS)
-    (specs / "integrations" / "point-to-point.yaml").write_text(FLOWS.format(name="calls", owner="support-eng"))
+    (specs / "integrations" / "point-to-point.yaml").write_text(flow("calls", "support-eng"))
     (specs / "integrations" / "orders.yaml").write_text(
-        FLOWS.format(name="orders", owner="finance-it") + "---\n" + FLOWS.format(name="quotes", owner="sales-ops"))
+        documents(flow("orders", "finance-it"), flow("quotes", "sales-ops")))
     (tmp_path / "weave.toml").write_text("")
     cwd = os.getcwd()
     os.chdir(tmp_path)

@@ -12,11 +12,12 @@ import pytest
 
 from tests.ownership.receivers import HttpReceiver, SmtpReceiver
 from tests.runtime.support import RunningServe, apply_specs, post_signed, received, wait_until
+from tests.support.specs import api_key, bearer, documents, ship_orders, system
 from weave.sandbox.cluster import SandboxCluster
 
 WEBHOOK_SECRET = "owner-webhook-secret-42"
 
-SPECS = """\
+OWNER_OPS = """\
 kind: owner
 name: ops
 contacts:
@@ -27,38 +28,14 @@ contacts:
   pagerduty_routing_key: "${env:OPS_PD_KEY}"
   timezone: Europe/Berlin
 escalation: {after: 1s, contacts: {email: duty-manager@acme.example}}
----
-kind: system
-name: crm
-owner: ops
-role: crm
-api: {style: rest, base_url: "${env:CRM_URL}", auth: {type: bearer, token: "${env:CRM_TOKEN}"}}
----
-kind: system
-name: operations
-owner: ops
-api: {style: rest, base_url: "${env:OPERATIONS_URL}", auth: {type: api-key, header: X-API-Key, key: "${env:OPERATIONS_API_KEY}"}}
----
-kind: integration
-name: ship-orders
-owner: ops
-source: crm
-target: operations
-direction: push
-timing: near-real-time
-volume: {records_per_transaction: 1, transactions_per_day: 500}
-coupling: tight
-trigger:
-  webhook: {path: /hooks/orders, signature: {scheme: github, secret: "${env:HOOK_SECRET}"}}
-steps:
-  - map: "{order_ref: id, lines: lines[].{sku: sku, quantity: qty}}"
-idempotency_key: order_ref
-delivery: {retries: 1, backoff: {initial: 20ms, max: 50ms}, circuit_breaker: {failures: 1000, reset: 1s}}
-deliver:
-  - target: operations
-    http: {method: POST, path: /v1/fulfillment-orders}
-slo: {freshness: 2s, error_rate: {max: 0.5, window: 1m}, dlq_depth: 1000}
 """
+SPECS = documents(
+    OWNER_OPS,
+    system("crm", "ops", "CRM_URL", role="crm", auth=bearer("CRM_TOKEN")),
+    system("operations", "ops", "OPERATIONS_URL", auth=api_key("OPERATIONS_API_KEY")),
+    ship_orders(retries=1, backoff=("20ms", "50ms"), circuit_breaker="{failures: 1000, reset: 1s}",
+                slo="{freshness: 2s, error_rate: {max: 0.5, window: 1m}, dlq_depth: 1000}"),
+)
 
 
 def _order(n: int) -> dict[str, object]:
