@@ -104,7 +104,7 @@ def runs(integration: str | None, state_url: str | None, bus_url: str | None, co
     counted by the run that resumes it.
 
     \b
-    Example:
+    Examples:
       weave runs warehouse-nightly-load --limit 5
       weave runs --format json
     """
