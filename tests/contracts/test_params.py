@@ -187,3 +187,54 @@ def test_literal_segments_fill_path_parameters_most_specific_first() -> None:
 ])
 def test_value_problem(schema: dict[str, Any], text: str, problem: str | None) -> None:
     assert value_problem(schema, text) == problem
+
+
+QUERY_IN_PATH = """\
+---
+kind: integration
+name: query-in-path
+owner: team-a
+source: warehouse
+target: shop
+direction: push
+timing: real-time
+volume: {records_per_transaction: 1, transactions_per_day: 10}
+coupling: loose
+trigger: {webhook: {path: /hooks/q}}
+idempotency_key: id
+steps:
+  - map: "{order_id: id, status: state}"
+deliver:
+  - target: shop
+    http: {method: PUT, path: "/orders/{order_id}?notify=yes"}
+---
+kind: integration
+name: limit-in-path
+owner: team-a
+source: shop
+target: warehouse
+direction: push
+timing: batch
+volume: {records_per_transaction: 10, transactions_per_day: 1}
+coupling: loose
+trigger: {schedule: {cron: "0 2 * * *"}}
+extract:
+  http: {path: "/orders?region=eu&limit=lots", headers: {X-Tenant: 123e4567-e89b-12d3-a456-426614174000}}
+deliver:
+  - target: warehouse
+    http: {method: POST, path: /orders}
+"""
+
+
+def test_query_parameters_written_into_the_path(tmp_path: Path) -> None:
+    root = copy_fixture("params", tmp_path)
+    spec = root / SPECS
+    spec.write_text(spec.read_text() + QUERY_IN_PATH)
+    result = weave("validate", "specs", "--format", "json", cwd=root)
+    found = {(d["code"], d["line"], d["column"], d["data"].get("parameter") or d["data"].get("field"))
+             for d in json.loads(result.stdout)["diagnostics"]
+             if d["data"].get("integration") in ("query-in-path", "limit-in-path")}
+    assert found == {
+        ("WV703", *_at(root, "notify", "query-in-path"), "notify"),  # PUT /orders/{order_id} declares no query
+        ("WV712", *_at(root, "lots", "limit-in-path"), "limit"),     # at the value inside the path
+    }

@@ -98,9 +98,13 @@ def path_uses(doc: Document, at: Anchor, path: str, label: str) -> tuple[list[Se
     params: list[Sent] = []
     start = len(head) + 1
     for name, value in parse_qsl(query, keep_blank_values=True):
+        if not name:
+            continue
         where = path.find(name, start)
         pos = expression_position(doc, at, path, where if where >= 0 else 0)
-        params.append(Sent(name, "query", label, doc.file, *pos, value))
+        equals = path.find("=", where) if where >= 0 else -1
+        value_at = expression_position(doc, at, path, equals + 1) if equals >= 0 and value else None
+        params.append(Sent(name, "query", label, doc.file, *pos, value, value_at))
         start = max(start, where + len(name))
     return segments, params
 
