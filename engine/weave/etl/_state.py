@@ -79,7 +79,7 @@ class StateRunRecorder:
 
     `worker` (default `host:pid`) and `revision` are recorded on every row. When the run holds a `StateLease`
     of this store, the row also records the lease (key, holder), so `reap_stale_runs` can tell a live run from
-    one whose worker died. Holding any lease, `start` first closes the job's rows still `running` as
+    one whose worker died. Holding any lease, `start` also closes the job's other rows still `running` as
     `abandoned`: they belong to a worker that lost the lease without recording an end (kill -9, power loss).
     Their committed chunks are counted by the run that resumes them, never by the abandoned row.
     """
