@@ -11,11 +11,12 @@ from click.testing import CliRunner
 from weave.cli.main import cli
 from weave.contracts.diff import diff_contracts
 from weave.contracts.loader import load_contract
+from weave.contracts.model import Contract
 
 from .projects import ALL_STEPS, LEDGER_OPENAPI, OLD_WSDL, write_project
 
 
-def _contract(tmp_path: Path, name: str, text: str) -> object:
+def _contract(tmp_path: Path, name: str, text: str) -> Contract:
     path = tmp_path / name
     path.write_text(text)
     return load_contract(str(path))

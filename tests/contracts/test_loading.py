@@ -97,7 +97,9 @@ def test_example_contracts_describe_the_simulated_systems(repo_root: Path) -> No
     erp = load_contract(str(repo_root / "contracts" / "erp.wsdl"))
     assert list(erp.operations) == list(OPERATIONS) and erp.version == "urn:acme:erp:v1"
     assert erp.endpoint == "/soap"
-    customer, _ = lookup(erp.soap("CreateCustomer").request or {}, ("Customer",), strict_declared=True)
+    create_customer = erp.soap("CreateCustomer")
+    assert create_customer is not None
+    customer, _ = lookup(create_customer.request or {}, ("Customer",), strict_declared=True)
     assert tuple(properties(customer or {})) == CUSTOMER_FIELDS
     crm = load_contract(str(repo_root / "contracts" / "crm.openapi.yaml"))
     for name, collection in COLLECTIONS.items():
@@ -105,7 +107,8 @@ def test_example_contracts_describe_the_simulated_systems(repo_root: Path) -> No
         writable = crm.http("POST", f"/api/{name}") is not None
         assert writable == collection.writable
         if writable:
-            create = crm.http("POST", f"/api/{name}").request or {}
+            post = crm.http("POST", f"/api/{name}")
+            create = (post.request if post is not None else None) or {}
             assert required(create) == set(collection.required)
             assert crm.http("PATCH", f"/api/{name}/{{id}}") is not None
             assert crm.http("POST", f"/api/{name}/bulk") is not None
@@ -141,5 +144,7 @@ def test_the_cache_notices_a_changed_ref_file(tmp_path: Path) -> None:
     os.utime(schemas, ns=(1, 1))  # a different mtime even on coarse clocks
     second = load_contract(str(tmp_path / "shop.yaml"))
     assert second is not first
-    order, _ = lookup((second.http("GET", "/orders").response or {}), ("data", ITEMS), strict_declared=True)
+    listing = second.http("GET", "/orders")
+    assert listing is not None
+    order, _ = lookup(listing.response or {}, ("data", ITEMS), strict_declared=True)
     assert "ref" not in properties(order or {})

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from weave.cli.main import cli
-from weave.contracts.usage import integration_usage
+from weave.contracts.usage import Usage, integration_usage
 from weave.spec import load_project
 
 from .projects import ALL_STEPS, CHECKS, write_project
@@ -22,7 +22,7 @@ def all_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _usage(name: str) -> object:
+def _usage(name: str) -> Usage:
     load = load_project(["specs"])
     return integration_usage(load.project, load.project.integrations[name])
 
