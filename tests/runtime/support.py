@@ -32,14 +32,11 @@ def post_signed(client: httpx.Client, url: str, payload: Any) -> httpx.Response:
 
 
 async def apply_specs(specs: Path, state_url: str, only: tuple[str, ...] = ()) -> int:
-    state = await open_state(state_url)
-    try:
+    async with await open_state(state_url) as state:
         current = await state.current_revision()
         deploy = plan_deploy([specs], current, only=only)
         assert deploy.ok, [d.to_dict() for d in deploy.diagnostics if d.severity.value == "error"]
         return await apply_deploy(state, deploy, git_meta([specs]), holder="test")
-    finally:
-        await state.close()
 
 
 class RunningServe:

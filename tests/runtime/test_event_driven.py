@@ -88,11 +88,8 @@ def test_payload_that_breaks_the_event_schema_is_refused_visibly(cluster: Sandbo
 async def _dlq(state_url: str) -> list:
     from weave.state import open_state
 
-    state = await open_state(state_url)
-    try:
+    async with await open_state(state_url) as state:
         return list(await state.dlq_list("crm-order-events"))
-    finally:
-        await state.close()
 
 
 def test_one_broken_subscriber_does_not_block_the_others(cluster: SandboxCluster, deployed: str,
