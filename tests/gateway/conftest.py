@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -73,6 +75,26 @@ class Gateway:
 def start_gateway(config: GatewayConfig, **kwargs: Any) -> tuple[GatewayApp, ServerThread]:
     app = GatewayApp(config, keys=kwargs.pop("keys", MemoryKeyStore()), **kwargs)
     return app, ServerThread(app, http=GatewayHttpProtocol)  # the protocol `weave serve` uses
+
+
+@contextlib.contextmanager
+def running_gateway(config: GatewayConfig, **kwargs: Any) -> Iterator[Gateway]:
+    """A gateway for `config` served until the block ends (for a module's `gw` fixture)."""
+    app, server = start_gateway(config, **kwargs)
+    with server:
+        yield Gateway(app, server)
+
+
+# `client` and `key` serve the module's own `gw` fixture (each module configures its gateway)
+@pytest.fixture(scope="module")
+def client(gw: Gateway) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gw.url, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def key(gw: Gateway) -> str:
+    return gw.new_key("partner-acme")
 
 
 def raw_request(port: int, data: bytes, timeout: float = 5.0) -> tuple[int, bytes]:

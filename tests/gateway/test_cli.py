@@ -74,12 +74,9 @@ def test_keys_create_list_revoke_in_the_state_store(tmp_path: Path) -> None:
     async def lookup() -> bool:
         from weave.state import open_state
 
-        state = await open_state(f"sqlite:///{tmp_path}/.weave/state.db")
-        try:
+        async with await open_state(f"sqlite:///{tmp_path}/.weave/state.db") as state:
             record = await StateKeyStore(state).lookup(hash_key(key))
             return record is not None and record.consumer == "partner-acme"
-        finally:
-            await state.close()
 
     assert asyncio.run(lookup())
     revoked = weave("keys", "revoke", key_id, cwd=tmp_path)

@@ -14,7 +14,7 @@ import pytest
 from weave.gateway import gateway_config_from_specs
 from weave.sandbox.cluster import SandboxCluster
 
-from .conftest import Gateway, start_gateway
+from .conftest import Gateway, running_gateway
 
 COST_FIELDS = {"cost_price", "cost_total", "margin_pct"}
 PORTAL_SECRET = "portal-idp-signing-secret-for-tests-000"
@@ -73,9 +73,8 @@ def gw(crm: SandboxCluster) -> Iterator[Gateway]:
     systems = {"crm": {"name": "crm", "api": {"style": "rest", "base_url": "${env:CRM_URL}", "auth": {
         "type": "api-key", "header": "X-API-Key", "key": "${env:CRM_API_KEY}"}}}}
     config = gateway_config_from_specs([PARTNER_QUOTING, CUSTOMER_PORTAL], CONSUMERS, systems)
-    app, server = start_gateway(config, env={**crm.env(), "PORTAL_JWT_SECRET": PORTAL_SECRET})
-    with server:
-        yield Gateway(app, server)
+    with running_gateway(config, env={**crm.env(), "PORTAL_JWT_SECRET": PORTAL_SECRET}) as gateway:
+        yield gateway
 
 
 def _crm_get(crm: SandboxCluster, path: str) -> Any:

@@ -13,25 +13,13 @@ import pytest
 from weave.gateway import gateway_config_from_specs
 
 from . import specs
-from .conftest import Gateway, ServerThread, raw_request, start_gateway
+from .conftest import Gateway, ServerThread, raw_request, running_gateway, start_gateway
 
 
 @pytest.fixture(scope="module")
 def gw(upstream: ServerThread) -> Iterator[Gateway]:
-    app, server = start_gateway(specs.config(upstream.url, expose_metrics=True), env=specs.ENV)
-    with server:
-        yield Gateway(app, server)
-
-
-@pytest.fixture(scope="module")
-def client(gw: Gateway) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=gw.url, timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def key(gw: Gateway) -> str:
-    return gw.new_key("partner-acme")
+    with running_gateway(specs.config(upstream.url, expose_metrics=True), env=specs.ENV) as gateway:
+        yield gateway
 
 
 def test_response_transform_hides_cost_prices(client: httpx.Client, key: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from weave.gateway.protocol import GatewayHttpProtocol
 
 from . import specs
-from .conftest import Gateway, ServerThread, start_gateway
+from .conftest import Gateway, ServerThread, running_gateway
 
 BODY = b'{"ok":true}'
 
@@ -82,9 +82,8 @@ def test_keep_alive_timeout_counts_from_the_last_response() -> None:
 
 @pytest.fixture(scope="module")
 def gw(upstream: ServerThread) -> Iterator[Gateway]:
-    app, server = start_gateway(specs.config(upstream.url), env=specs.ENV)
-    with server:
-        yield Gateway(app, server)
+    with running_gateway(specs.config(upstream.url), env=specs.ENV) as gateway:
+        yield gateway
 
 
 def test_no_cyclic_garbage_per_request(gw: Gateway) -> None:

@@ -17,7 +17,7 @@ import pytest
 from weave.gateway import gateway_config_from_specs
 
 from . import specs
-from .conftest import Gateway, ServerThread, start_gateway
+from .conftest import Gateway, ServerThread, running_gateway
 
 FAILING_ON_PURPOSE = {"/partner/v1/slow", "/partner/v1/fail", "/partner/v1/forbidden"}
 
@@ -28,9 +28,8 @@ def gw(upstream: ServerThread) -> Iterator[Gateway]:
     integration["gateway"]["routes"] = [r for r in integration["gateway"]["routes"]
                                         if r["path"] not in FAILING_ON_PURPOSE]
     config = gateway_config_from_specs([integration], specs.consumers(), {"crm": upstream.url}, {"key_cache_ttl": 0})
-    app, server = start_gateway(config, env=specs.ENV)
-    with server:
-        yield Gateway(app, server)
+    with running_gateway(config, env=specs.ENV) as gateway:
+        yield gateway
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(gw: Gateway, tmp_path: object) -> None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import specs
-from .conftest import Gateway, ServerThread, raw_request, start_gateway
+from .conftest import Gateway, ServerThread, raw_request, running_gateway, start_gateway
 
 AUD = "weave-partner-api"
 
@@ -41,20 +41,8 @@ def jwks_doc(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
 def gw(upstream: ServerThread, tmp_path_factory: pytest.TempPathFactory, jwks_doc: dict[str, Any]) -> Iterator[Gateway]:
     jwks_file = tmp_path_factory.mktemp("jwks") / "jwks.json"
     jwks_file.write_text(json.dumps(jwks_doc))
-    app, server = start_gateway(specs.config(upstream.url, str(jwks_file)), env=specs.ENV)
-    with server:
-        yield Gateway(app, server)
-
-
-@pytest.fixture(scope="module")
-def client(gw: Gateway) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=gw.url, timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def key(gw: Gateway) -> str:
-    return gw.new_key("partner-acme")
+    with running_gateway(specs.config(upstream.url, str(jwks_file)), env=specs.ENV) as gateway:
+        yield gateway
 
 
 def _hs_token(**overrides: Any) -> str:
