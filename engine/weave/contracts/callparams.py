@@ -25,6 +25,7 @@ _PAGING_DEFAULTS = {"page": {"page_param": "page"}, "offset": {"offset_param": "
 # the values the connector's paginators send (weave.connectors.http.pagination): param key -> value key, default
 _PAGING_VALUES = {"page_param": ("start", 1), "offset_param": (None, 0), "limit_param": ("limit", 100),
                   "size_param": ("size", None)}
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})  # OpenAPI 3: such parameters are ignored
 GATEWAY_FORWARDED = frozenset({"accept", "accept-language", "content-type", "x-request-id", "x-weave-consumer",
                                "x-forwarded-for"})
 
@@ -172,6 +173,24 @@ def implicit(project: Project, spec: Integration, system: str, role: str,
     elif role == "proxy":
         headers |= GATEWAY_FORWARDED
     return frozenset(headers), frozenset(query)
+
+
+def supplies(sent: Sent | None, auto_headers: frozenset[str], auto_query: frozenset[str], location: str,
+             name: str) -> bool:
+    """Whether a call supplies parameter `name` in `location`: the spec sends it, or weave does."""
+    if sent is not None or location in ("path", "cookie"):
+        return True
+    if location == "header":
+        return name.lower() in IGNORED_HEADERS or name.lower() in auto_headers
+    return name in auto_query
+
+
+def find_sent(sents: tuple[Sent, ...], location: str, name: str) -> Sent | None:
+    fold = location == "header"
+    for sent in sents:
+        if sent.location == location and (sent.name.lower() == name.lower() if fold else sent.name == name):
+            return sent
+    return None
 
 
 def route_query(route: Mapping[str, Any]) -> frozenset[str]:

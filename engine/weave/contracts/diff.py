@@ -9,7 +9,7 @@ same place is flagged as a probable rename.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from weave.contracts.exprs import FieldPath
@@ -23,10 +23,10 @@ MAX_DEPTH = 24
 @dataclass(frozen=True)
 class Change:
     kind: str  # operation-removed | operation-added | field-removed | field-added | required-added |
-    #            type-changed | enum-changed
+    #            type-changed | enum-changed | parameter-added | parameter-required | parameter-removed
     breaking: bool
     operation: str
-    side: str  # request | response | operation
+    side: str  # request | response | operation | parameters (path: (location, name))
     path: FieldPath = ()
     old: Any = None
     new: Any = None
@@ -48,8 +48,15 @@ class Change:
             "required-added": f"field '{self.field}' is now required in {where}",
             "type-changed": f"type of '{self.field}' in {where} changed from {self.old} to {self.new}",
             "enum-changed": f"allowed values of '{self.field}' in {where} changed: {self.old} → {self.new}",
+            "parameter-added": f"{self._param} added to {self.operation}",
+            "parameter-required": f"{self._param} of {self.operation} is now required",
+            "parameter-removed": f"{self._param} removed from {self.operation}",
         }[self.kind]
         return f"{text} ({self.note})" if self.note else text
+
+    @property
+    def _param(self) -> str:
+        return f"{self.path[0]} parameter '{self.path[1]}'" if len(self.path) == 2 else f"parameter '{self.field}'"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "breaking": self.breaking, "operation": self.operation,
@@ -73,6 +80,7 @@ def diff_contracts(old: Contract, new: Contract) -> list[Change]:
         before = old.operations[key]
         changes += _schemas(before, op, "request", before.request, op.request)
         changes += _schemas(before, op, "response", before.response, op.response)
+        changes += _parameters(before, op)
     if old.schema is not None or new.schema is not None:
         changes += _compare(old.schema or {}, new.schema or {}, "document", "request", (), 1, 0)
     return _renames(changes)
@@ -82,6 +90,30 @@ def _schemas(before: Operation, after: Operation, side: str, old: Schema | None,
     if old is None or new is None:
         return []
     return _compare(old, new, after.key, side, (), after.line, 0)
+
+
+def _parameters(before: Operation, after: Operation) -> list[Change]:
+    """Parameters are part of the request: a new required one, one made required, a removed one (a call that
+    sends it now sends an undeclared parameter) and a narrowed type or enum are breaking; `path` is
+    (location, name)."""
+    old = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in before.params}
+    new = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in after.params}
+    out: list[Change] = []
+    for key, param in new.items():
+        path = (param.location, param.name)
+        if key not in old:
+            out.append(Change("parameter-added", param.required, after.key, "parameters", path, None,
+                              _type_of(param.schema), param.line, "required" if param.required else ""))
+            continue
+        if param.required and not old[key].required:
+            out.append(Change("parameter-required", True, after.key, "parameters", path, None, None, param.line))
+        out += [replace(c, side="parameters", line=param.line)
+                for c in _compare(old[key].schema, param.schema, after.key, "request", path, param.line, 0)]
+    for key, param in old.items():
+        if key not in new and param.location != "path":  # path parameters change with the path (the operation)
+            out.append(Change("parameter-removed", True, after.key, "parameters", (param.location, param.name),
+                              _type_of(param.schema), None, after.line))
+    return out
 
 
 def _type_of(schema: Schema) -> str:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from weave.contracts.callparams import find_sent, supplies
 from weave.contracts.diff import Change
 from weave.contracts.exprs import FieldPath
 from weave.contracts.model import Contract
+from weave.contracts.paramcheck import value_problem
 from weave.contracts.resolve import operation_for, record_root, request_prefix
 from weave.contracts.schemas import ITEMS, types
 from weave.contracts.usage import Call, Usage
@@ -80,6 +82,8 @@ def _hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tup
     at_call = (call.file, call.line, call.column)
     if change.kind == "operation-removed":
         return [(call.where, "", at_call)]
+    if change.side == "parameters":
+        return _parameter_hits(change, call, old)
     if call.role == "proxy":  # the gateway passes bodies through: its consumers see every change
         op = operation_for(old, call)
         response = op.response if op is not None else None
@@ -107,3 +111,32 @@ def _hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tup
         return [(u.step, u.name, (u.file, u.line, u.column)) for u in call.reads
                 if _under((*at, *u.path), change.path)]
     return []
+
+
+def _parameter_hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tuple[str, int, int]]]:
+    """A new or newly required parameter breaks the calls that do not supply it; a removed one, or a changed
+    type or enum, the calls that send it (at the spec position that sends it)."""
+    if len(change.path) != 2 or call.style != "http":
+        return []
+    location, name = change.path
+    sent = find_sent((*call.query, *call.headers), location, name)
+    if location == "path":  # the segment that fills it
+        found = old.match(call.method, call.path or "")
+        index = next((i for i, param, _ in found[1].bound if param == name), None) if found else None
+        sent = call.segments[index] if index is not None and index < len(call.segments) else None
+    if change.kind in ("parameter-added", "parameter-required"):
+        if supplies(sent, call.auto_headers, call.auto_query, location, name):
+            return []
+        return [(call.where, change.field, (call.file, call.line, call.column))]
+    if sent is None or (sent.value is not None and _still_fits(change, sent.value)):
+        return []
+    return [(sent.step, sent.name, (sent.file, sent.line, sent.column))]
+
+
+def _still_fits(change: Change, value: str) -> bool:
+    """A literal the changed parameter still accepts breaks nothing (`status: open` when `closed` goes)."""
+    if change.kind == "enum-changed" and isinstance(change.new, list):
+        return value_problem({"enum": change.new}, value) is None
+    if change.kind == "type-changed" and isinstance(change.new, str) and change.new != "any":
+        return value_problem({"type": change.new.split("/")}, value) is None
+    return False

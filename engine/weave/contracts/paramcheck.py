@@ -17,13 +17,12 @@ import re
 import uuid
 from typing import Any, TypeGuard
 
-from weave.contracts.callparams import Sent, text_of
+from weave.contracts.callparams import IGNORED_HEADERS, Sent, find_sent, supplies, text_of
 from weave.contracts.model import Contract, Operation, Param, Schema
 from weave.contracts.schemas import enum, types
 from weave.contracts.usage import Call
 from weave.diagnostics import Diagnostic, make
 
-IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})  # OpenAPI 3: such parameters are ignored
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -94,14 +93,11 @@ def _path_param(contract: Contract, op: Operation, call: Call, name: str, text: 
 
 def _required(contract: Contract, op: Operation, call: Call) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    headers = {h.name.lower() for h in call.headers} | call.auto_headers
-    query = {q.name for q in call.query} | call.auto_query
     for param in op.params:
         if not param.required or param.location not in ("header", "query"):
             continue
-        if param.location == "header" and (param.name.lower() in IGNORED_HEADERS or param.name.lower() in headers):
-            continue
-        if param.location == "query" and param.name in query:
+        sent = find_sent((*call.query, *call.headers), param.location, param.name)
+        if supplies(sent, call.auto_headers, call.auto_query, param.location, param.name):
             continue
         where = {"read": "params:", "write": "the path (`?name=value`)", "proxy": "query:"}.get(call.role, "params:")
         hint = (f"add `{param.name}` under `headers:` of this operation" if param.location == "header"
