@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import time
@@ -51,6 +53,58 @@ async def test_buckets_are_charged_all_or_nothing() -> None:
     assert not refused.allowed and refused.limit == 1
     # the refused request took nothing from the consumer bucket: 9 left, not 8
     assert (await limiter.hit([("c", consumer)])).remaining == 8
+
+
+class ReferenceBuckets:
+    """The plain refill arithmetic of a token bucket, as a model for the in-process limiter."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.state: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill)
+
+    def hit(self, buckets: list[tuple[str, RateLimit]]) -> tuple[bool, set[tuple[int, int, int]]]:
+        now = self.clock()
+        tokens = []
+        for key, limit in buckets:
+            held, last = self.state.get(key, (float(limit.requests), now))
+            tokens.append(min(float(limit.requests), held + (now - last) * limit.rate))
+        allowed = all(t >= 1.0 - 1e-6 for t in tokens)  # a millionth of a token absorbs float rounding
+        if allowed:
+            tokens = [t - 1.0 for t in tokens]
+        for (key, _), held in zip(buckets, tokens, strict=True):
+            self.state[key] = (held, now)
+        answers = set()  # the headers describe the bucket with the fewest tokens (any of them on a tie)
+        for (_, limit), held in zip(buckets, tokens, strict=True):
+            if held <= min(tokens) + 1e-6:
+                reset = math.ceil(max(0.0, limit.requests - held) / limit.rate - 1e-9)
+                answers.add((limit.requests, max(0, math.floor(held + 1e-6)), reset))
+        return allowed, answers
+
+
+def test_memory_limiter_matches_the_token_bucket_model_on_random_traffic() -> None:
+    outcomes = {True: 0, False: 0}
+    for seed in range(40):
+        rnd = random.Random(seed)
+        clock = FakeClock()
+        limiter, model = MemoryLimiter(clock), ReferenceBuckets(clock)
+        consumer = ("c", RateLimit(rnd.randint(1, 20), rnd.choice([1.0, 10.0, 60.0, HOUR])))
+        route = ("r", RateLimit(rnd.randint(1, 20), rnd.choice([1.0, 10.0, 60.0])))
+        for _ in range(300):
+            clock.now += rnd.choice([0.0, 0.0, 0.0, 0.01, 0.1, 0.5, 1.0, 3.0])
+            buckets = [consumer, route] if rnd.random() < 0.7 else [consumer]
+            allowed, answers = model.hit(buckets)
+            if rnd.random() < 0.5:  # the app's hot path: verdict + headers appended in place
+                headers: list[tuple[bytes, bytes]] = []
+                assert limiter.admit(buckets, headers) is allowed
+                got = dict(headers)
+                assert (int(got[b"ratelimit-limit"]), int(got[b"ratelimit-remaining"]),
+                        int(got[b"ratelimit-reset"])) in answers
+            else:
+                decision = limiter.check(buckets)
+                assert decision.allowed is allowed
+                assert (decision.limit, decision.remaining, decision.reset) in answers
+            outcomes[allowed] += 1
+    assert min(outcomes.values()) > 1000  # both verdicts were exercised many times
 
 
 async def test_redis_limiter_is_exact_under_concurrency(redis_url: str) -> None:

@@ -49,11 +49,11 @@ def _decide(buckets: list[Bucket], tokens: list[float], allowed: bool) -> Decisi
             index = i
     limit = buckets[index][1]
     left = tokens[index]
-    reset = math.ceil(max(0.0, limit.requests - left) / limit.rate)
+    reset = math.ceil(max(0.0, limit.requests - left) / limit.rate - 1e-9)  # float noise never adds a second
     retry = 0
     if not allowed:
         worst = max(max(0.0, 1.0 - tokens[i]) / buckets[i][1].rate for i in range(len(buckets)))
-        retry = max(1, math.ceil(worst))
+        retry = max(1, math.ceil(worst - 1e-9))
     return Decision(allowed, limit.requests, max(0, math.floor(left)), reset, retry)
 
 
@@ -66,42 +66,43 @@ class Limiter(Protocol):
 
 
 class MemoryLimiter:
-    """Token buckets in this process (one uvicorn worker)."""
+    """Token buckets in this process (one uvicorn worker), kept as GCRA state: per bucket only the
+    "theoretical arrival time" `tat` — when the bucket would be full again — is stored. A bucket of
+    capacity C refilling one token every T seconds holds `C - (tat - now) / T` tokens (C when
+    `tat <= now`), so a request is admitted when `max(tat, now) + T - now <= C * T` and charged by
+    moving `tat` to `max(tat, now) + T`: the same verdicts and headers as the refill arithmetic, with
+    one compare and one add per bucket on the hot path."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self.clock = clock
+        # key -> [tat, T (seconds per token), C * T plus a millionth of a token (float slack), rate (tokens
+        # per second), capacity as header bytes, capacity]
         self._state: dict[str, list[Any]] = {}
+
+    def _bucket(self, key: str, limit: RateLimit, now: float) -> list[Any]:
+        state = self._state.get(key)
+        if state is None:
+            per_token = 1.0 / limit.rate
+            state = self._state[key] = [now, per_token, limit.requests * per_token + per_token * 1e-6, limit.rate,
+                                        b"%d" % limit.requests, limit.requests]
+        return state
 
     async def hit(self, buckets: list[Bucket]) -> Decision:
         return self.check(buckets)
 
     def check(self, buckets: list[Bucket]) -> Decision:
-        """`hit` without the coroutine: the app calls this directly on its hot path."""
+        """`hit` without the coroutine (the general path; the app's hot path is `admit`)."""
         now = self.clock()
-        table = self._state
-        states = []
-        allowed = True
-        for key, limit in buckets:
-            state = table.get(key)
-            if state is None:  # [tokens, last refill, capacity, tokens per second, capacity as header bytes]
-                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate,
-                                      b"%d" % limit.requests]
-            elif now > state[1]:
-                tokens = state[0] + (now - state[1]) * state[3]
-                state[0] = tokens if tokens < state[2] else state[2]
-                state[1] = now
-            if state[0] < 1.0:
-                allowed = False
-            states.append(state)
-        if not allowed:
-            return _decide(buckets, [s[0] for s in states], False)
-        tightest = states[0]
-        for state in states:  # the common case: charge every bucket, report the tightest
-            state[0] -= 1.0
-            if state[0] < tightest[0]:
-                tightest = state
-        left = tightest[0]
-        return Decision(True, int(tightest[2]), int(left), math.ceil((tightest[2] - left) / tightest[3]), 0)
+        states = [self._bucket(key, limit, now) for key, limit in buckets]
+        # tokens each bucket holds now (before this request), as the refill arithmetic would count them
+        tokens = [s[5] - (s[0] - now) * s[3] if s[0] > now else float(s[5]) for s in states]
+        if any(s[0] + s[1] - now > s[2] if s[0] > now else s[1] > s[2] for s in states):
+            return _decide(buckets, tokens, False)
+        for state in states:  # all admit: charge every bucket
+            state[0] = (state[0] if state[0] > now else now) + state[1]
+        index = min(range(len(states)), key=lambda i: tokens[i])
+        state, left = states[index], tokens[index] - 1.0
+        return Decision(True, state[5], max(0, int(left + 1e-6)), math.ceil(state[0] - now - 1e-9), 0)
 
     def admit(self, buckets: list[Bucket], out: list[tuple[bytes, bytes]]) -> bool:
         """`check` for the app's hot path: the same verdict and state change, with the RateLimit
@@ -109,27 +110,27 @@ class MemoryLimiter:
         now = self.clock()
         table = self._state
         tightest: list[Any] | None = None
-        for key, limit in buckets:  # refill each bucket; any empty one refuses (nothing is charged then)
-            state = table.get(key)
-            if state is None:  # [tokens, last refill, capacity, tokens per second, capacity as header bytes]
-                state = table[key] = [float(limit.requests), now, float(limit.requests), limit.rate,
-                                      b"%d" % limit.requests]
-            elif now > state[1]:
-                tokens = state[0] + (now - state[1]) * state[3]
-                state[0] = tokens if tokens < state[2] else state[2]
-                state[1] = now
-            if state[0] < 1.0:  # refused: the general path (which charges nothing) builds the answer
+        gap = 0.0
+        for key, limit in buckets:  # charge as we go; a refusal by a later bucket gives the tokens back
+            state = table.get(key) or self._bucket(key, limit, now)
+            tat = state[0]
+            charged = (tat if tat > now else now) + state[1]
+            if charged - now > state[2]:
+                for earlier, _ in buckets:
+                    if earlier == key:
+                        break
+                    table[earlier][0] -= table[earlier][1]  # back to max(tat, now): the same token count
                 decision = self.check(buckets)
                 out += decision.headers()
                 return decision.allowed
-            if tightest is None or state[0] < tightest[0]:
-                tightest = state
+            state[0] = charged
+            # the tightest bucket has the fewest tokens left: (C*T - (charged - now)) / T
+            if tightest is None or (state[2] - charged + now) * state[3] < (tightest[2] - gap) * tightest[3]:
+                tightest, gap = state, charged - now
         if tightest is None:
             return True
-        for key, _ in buckets:  # all admit: charge every bucket (their states are in the table now)
-            table[key][0] -= 1.0
-        cap, left = tightest[2], tightest[0]
-        reset = math.ceil((cap - left) / tightest[3])
+        left = (tightest[2] - gap) * tightest[3]
+        reset = math.ceil(gap - 1e-9)
         out += ((b"ratelimit-limit", tightest[4]), (b"ratelimit-remaining", b"%d" % left),
                 (b"ratelimit-reset", _SMALL[reset] if reset < 256 else b"%d" % reset))
         return True
