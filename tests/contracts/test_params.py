@@ -238,3 +238,10 @@ def test_query_parameters_written_into_the_path(tmp_path: Path) -> None:
         ("WV703", *_at(root, "notify", "query-in-path"), "notify"),  # PUT /orders/{order_id} declares no query
         ("WV712", *_at(root, "lots", "limit-in-path"), "limit"),     # at the value inside the path
     }
+
+
+def test_a_required_idempotency_header_points_at_idempotency_key(reported: tuple[Path, list[dict[str, Any]]]) -> None:
+    (found,) = [d for d in reported[1] if d["code"] == "WV711" and d["data"]["parameter"] == "Idempotency-Key"]
+    assert found["hint"] == "set `idempotency_key:` on the integration: weave then sends it with every request"
+    # update-keyed and update-literal declare idempotency_key: the header is supplied by weave
+    assert found["data"]["integration"] == "update-unkeyed"

@@ -102,6 +102,8 @@ def _required(contract: Contract, op: Operation, call: Call) -> list[Diagnostic]
         where = {"read": "params:", "write": "the path (`?name=value`)", "proxy": "query:"}.get(call.role, "params:")
         hint = (f"add `{param.name}` under `headers:` of this operation" if param.location == "header"
                 else f"add `{param.name}` to {where}")
+        if call.role == "write" and param.location == "header" and param.name.lower() == "idempotency-key":
+            hint = "set `idempotency_key:` on the integration: weave then sends it with every request"
         out.append(make("WV711", f"{call.integration}: required {param.location} parameter '{param.name}' of "
                         f"{_where(contract, op)} is not sent", call.file, call.line, call.column, hint=hint,
                         **_data(call, op, param.name, param.location)))
