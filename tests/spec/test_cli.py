@@ -75,3 +75,13 @@ def test_schema_check_detects_stale_files(tmp_path: Path, repo_root: Path) -> No
 def test_help_has_examples() -> None:
     proc = weave("validate", "--help")
     assert proc.returncode == 0 and "Examples:" in proc.stdout
+
+
+def test_text_output_shows_bracketed_values_literally(tmp_path: Path) -> None:
+    """Messages quote user text and patterns (`^[a-z0-9]...`); rich must not read them as markup."""
+    text = (CASES / "WV201.yaml").read_text().replace("name: order-sync", 'name: "Bad[Name]"')
+    (tmp_path / "a.yaml").write_text(text)
+    proc = weave("validate", str(tmp_path))
+    assert proc.returncode == 1
+    assert "'name': 'Bad[Name]' does not match '^[a-z0-9][a-z0-9._-]{0,99}$'" in proc.stdout
+    assert "integration 'Bad[Name]' names unknown system 'crm'" in proc.stdout

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 
 from weave.api.config import Settings, ensure_parent, resolve_settings
 from weave.cli.common import stderr
@@ -53,7 +54,7 @@ async def with_state(url: str, fn: Callable[[Any], Awaitable[T]]) -> T:
 
 
 def fail(message: str, code: int = 1) -> None:
-    stderr.print(f"[red]error:[/red] {message}")
+    stderr.print(f"[red]error:[/red] {escape(message)}")
     raise SystemExit(code)
 
 

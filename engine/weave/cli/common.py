@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from weave.diagnostics import Diagnostic, Severity
 
@@ -42,7 +43,8 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     for d in diagnostics:
         style = _STYLE.get(d.severity, "")
-        stdout.print(f"[bold]{d.file}:{d.line}:{d.column}[/bold] [{style}]{d.severity.value} {d.code}[/{style}] "
-                     f"{d.message}", markup=True, highlight=False)
+        # messages and hints quote user text (patterns like ^[a-z]{2}$, paths): never read it as markup
+        stdout.print(f"[bold]{escape(d.file)}:{d.line}:{d.column}[/bold] [{style}]{d.severity.value} {d.code}[/{style}] "
+                     f"{escape(d.message)}", markup=True, highlight=False)
         if d.hint:
-            stdout.print(f"    [dim]hint:[/dim] {d.hint}")
+            stdout.print(f"    [dim]hint:[/dim] {escape(d.hint)}")

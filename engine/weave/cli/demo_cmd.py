@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from weave.cli.common import emit_json, format_option, stderr, stdout
@@ -38,7 +39,7 @@ def demo(specs_dir: Path | None, timeout: float, keep: Path | None, fmt: str) ->
 
     def progress(message: str) -> None:
         if not quiet:
-            stderr.print(f"[dim]· {message}[/dim]")
+            stderr.print(f"[dim]· {escape(message)}[/dim]")
 
     result = asyncio.run(run_demo(specs, progress=progress, timeout=timeout, keep=keep))
     if fmt == "json":
@@ -52,7 +53,7 @@ def demo(specs_dir: Path | None, timeout: float, keep: Path | None, fmt: str) ->
                           str(row.dead_lettered), "[green]ok[/green]" if row.ok else f"[red]no[/red] {row.note}")
         stdout.print(table)
         if result.error:
-            stdout.print(f"[red]error:[/red] {result.error}")
+            stdout.print(f"[red]error:[/red] {escape(str(result.error))}")
         stdout.print("[green]every integration delivered[/green]" if result.ok
                      else "[red]some integrations did not deliver[/red]")
     sys.exit(0 if result.ok else 1)

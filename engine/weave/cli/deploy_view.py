@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.markup import escape
+
 from weave.cli.common import stdout
 
 _STYLE = {"+": "green", "~": "yellow", "-": "red"}
@@ -27,14 +29,14 @@ def print_changes(deploy: Any) -> None:
             stdout.print(f"    [bold magenta]architecture change:[/bold magenta] {change.architecture_change}")
         if change.action == "~":
             for f in change.fields:
-                stdout.print(f"    ~ {f.path}: {_short(f.old)} → {_short(f.new)}")
+                stdout.print(f"    ~ {escape(f.path)}: {escape(_short(f.old))} → {escape(_short(f.new))}")
     for line in deploy.other_changes:
         stdout.print(f"[{_STYLE.get(line[0], '')}]{line}[/]")
     if deploy.contract_changes:
         stdout.print("\n[bold]Contract changes since the applied revision:[/bold]")
         for d in deploy.contract_changes:
             style = "red" if d.severity.value == "error" else "dim"
-            stdout.print(f"  [{style}]{d.code}[/{style}] {d.file}:{d.line} {d.message}")
+            stdout.print(f"  [{style}]{d.code}[/{style}] {escape(d.file)}:{d.line} {escape(d.message)}")
     n = {s: sum(1 for c in deploy.changes if c.action == s) for s in "+~-"}
     stdout.print(f"\nPlan: {n['+']} to create, {n['~']} to change, {n['-']} to delete "
                  f"(base revision {deploy.base_revision}).")

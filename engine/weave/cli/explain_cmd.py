@@ -34,7 +34,7 @@ def explain(integration: str, paths: tuple[str, ...], fmt: str, cite: bool) -> N
     try:
         result = api_explain(resolve_paths(paths), integration)
     except UnknownName as exc:
-        stdout.print(f"[red]{exc}[/red]")
+        stdout.print(f"[red]{escape(str(exc))}[/red]")
         sys.exit(2)
     item = result.integration
     if fmt == "json":

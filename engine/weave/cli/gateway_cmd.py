@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from weave.cli.common import paths_argument, print_diagnostics, resolve_paths, stderr
 from weave.diagnostics import has_errors
@@ -47,7 +48,7 @@ def openapi(paths: tuple[str, ...], output: Path | None, server_url: str | None)
     try:
         config = config_from_project(result.project)
     except GatewayConfigError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(1)
     if not config.routes:
         stderr.print("[red]error:[/red] no integration has a `gateway:` block with routes")

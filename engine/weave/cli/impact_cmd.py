@@ -34,7 +34,7 @@ def impact(system: str, paths: tuple[str, ...], fmt: str) -> None:
     try:
         found = api_impact(resolve_paths(paths), system).impact
     except UnknownName as exc:
-        stdout.print(f"[red]{exc}[/red]")
+        stdout.print(f"[red]{escape(str(exc))}[/red]")
         sys.exit(2)
     if fmt == "json":
         emit_json({

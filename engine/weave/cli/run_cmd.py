@@ -86,7 +86,7 @@ def run_(integration: str, state_url: str | None, bus_url: str | None, config: s
         table.add_row(*[str(v) for v in counts.values()])
         stdout.print(table)
         if result.get("error"):
-            stdout.print(f"[red]{result['error']}[/red]")
+            stdout.print(f"[red]{escape(str(result['error']))}[/red]")
     sys.exit(0 if status in ("succeeded", "ok") or "status" not in result else 1)
 
 
