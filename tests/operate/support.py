@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,98 +14,40 @@ from typing import Any
 import httpx
 
 from tests.runtime.support import wait_until
+from tests.support.cli import weave
+from tests.support.specs import ORDER_MAP, SANDBOX_SYSTEMS, customer_sync, documents, owner, ship_orders
 from weave.sandbox.services import free_port
 
-SYSTEMS = """\
-kind: system
-name: crm
-owner: crm-team
-role: crm
-api: {style: rest, base_url: "${env:CRM_URL}", auth: {type: bearer, token: "${env:CRM_TOKEN}"}}
----
-kind: system
-name: operations
-owner: ops
-api: {style: rest, base_url: "${env:OPERATIONS_URL}", auth: {type: api-key, header: X-API-Key, key: "${env:OPERATIONS_API_KEY}"}}
----
-kind: system
-name: email
-owner: ops
-api: {style: rest, base_url: "${env:EMAIL_URL}", auth: {type: bearer, token: "${env:EMAIL_TOKEN}"}}
----
-kind: owner
-name: ops
-contacts: {email: ops@acme.example}
-"""
-
-P2P = """\
-kind: integration
-name: ship-orders
-owner: ops
-source: crm
-target: operations
-direction: push
-timing: near-real-time
-volume: {records_per_transaction: 1, transactions_per_day: 500}
-coupling: tight
-trigger:
-  webhook: {path: /hooks/orders, signature: {scheme: github, secret: "${env:HOOK_SECRET}"}}
-steps:
-  - map: "MAPPING"
-idempotency_key: order_ref
-delivery: {retries: 4, backoff: {initial: 50ms, max: 200ms}}
-deliver:
-  - target: operations
-    http: {method: POST, path: /v1/fulfillment-orders}
-"""
-
-MAPPING_V1 = "{order_ref: id, lines: lines[].{sku: sku, quantity: qty}}"
+SYSTEMS = documents(SANDBOX_SYSTEMS, owner("ops", "ops@acme.example"))
 MAPPING_V2 = "{order_ref: id, channel: 'v2', lines: lines[].{sku: sku, quantity: qty}}"
+OWNER = "ops-integration"  # the owner of the flows `repo_project` adds to the repository's specs
 
-HUB = """\
-kind: integration
-name: customer-sync
-owner: ops
-source: crm
-targets: [operations, email]
-direction: push
-timing: near-real-time
-volume: {records_per_transaction: 1, transactions_per_day: 500}
-coupling: tight
-trigger:
-  webhook: {path: /hooks/customers, signature: {scheme: github, secret: "${env:HOOK_SECRET}"}}
-steps:
-  - map: "{id: id, email: contact.email, name: name, vip: tier == 'gold'}"
-idempotency_key: id
-delivery: {retries: 6, backoff: {initial: 50ms, max: 200ms}}
-deliver:
-  - target: email
-    when: "email != null"
-    steps:
-      - map: "{to: email, from: 'crm@acme.example', subject: join(' ', ['Welcome', name]), text: 'Hello'}"
-    http: {method: POST, path: /v3/mail/send}
-  - target: operations
-    when: "vip"
-    steps:
-      - map: "{order_ref: join('-', ['VIP-KIT', id]), lines: [{sku: 'WELCOME-KIT', quantity: `1`}]}"
-    http: {method: POST, path: /v1/fulfillment-orders}
-"""
+__all__ = ["MAPPING_V2", "OWNER", "SYSTEMS", "Worker", "metric_value", "repo_project", "samples", "weave",
+           "write_specs"]
 
 
-def write_specs(root: Path, mapping: str = MAPPING_V1, hub: bool = True) -> Path:
+def write_specs(root: Path, mapping: str = ORDER_MAP, hub: bool = True) -> Path:
+    """The sandbox systems, ship-orders with `mapping` and (with `hub`) customer-sync, under root/specs."""
     specs = root / "specs"
     specs.mkdir(exist_ok=True)
     (specs / "systems.yaml").write_text(SYSTEMS)
-    (specs / "p2p.yaml").write_text(P2P.replace("MAPPING", mapping))
+    (specs / "p2p.yaml").write_text(ship_orders(mapping))
     if hub:
-        (specs / "hub.yaml").write_text(HUB)
+        (specs / "hub.yaml").write_text(customer_sync())
     return specs
 
 
-def weave(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-          timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "weave", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=cwd)
+def repo_project(repo_root: Path, tmp_path: Path, *, with_ship_orders: bool = True) -> Path:
+    """The repository's specs, transform library and contracts copied under tmp_path, plus customer-sync
+    (and ship-orders) owned by OWNER; returns the specs folder."""
+    specs = tmp_path / "specs"
+    for part in ("specs", "transforms", "contracts"):  # the specs use the transform library and contracts
+        shutil.copytree(repo_root / part, tmp_path / part)
+    own = specs / "integrations"
+    (own / "customer-sync.yaml").write_text(customer_sync(owner=OWNER))
+    if with_ship_orders:
+        (own / "ship-orders.yaml").write_text(ship_orders(owner=OWNER))
+    return specs
 
 
 class Worker:

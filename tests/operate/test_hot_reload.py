@@ -11,8 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.operate.support import MAPPING_V2, P2P, Worker, weave, write_specs
+from tests.operate.support import MAPPING_V2, Worker, weave, write_specs
 from tests.runtime.support import post_signed, received, wait_until
+from tests.support.specs import ship_orders
 from weave.sandbox.cluster import SandboxCluster
 
 
@@ -86,7 +87,7 @@ def test_apply_under_traffic_loses_nothing_and_switches_mapping(cluster: Sandbox
         serve.wait_ready()
         with Driver(serve.url) as driver:
             wait_until(lambda: len(driver.sent) >= 30, timeout=30)
-            (specs / "p2p.yaml").write_text(P2P.replace("MAPPING", MAPPING_V2))
+            (specs / "p2p.yaml").write_text(ship_orders(MAPPING_V2))
             applied_at = time.monotonic()
             second = weave("apply", str(specs), "--state", state, "--auto-approve")
             assert second.returncode == 0, second.stdout + second.stderr

@@ -20,11 +20,8 @@ from weave.state import open_state
 
 
 async def _queue(state_url: str, queue: str) -> Any:
-    state = await open_state(state_url)
-    try:
+    async with await open_state(state_url) as state:
         return await state.queue_stats(queue)
-    finally:
-        await state.close()
 
 
 def test_sigterm_finishes_in_flight_work_and_exits_0(cluster: SandboxCluster, sandbox_env: dict[str, str],
@@ -116,14 +113,10 @@ def test_readyz_is_503_until_the_flows_have_started(cluster: SandboxCluster, san
 
 async def _apply_unchecked(specs: Path, state_url: str) -> None:
     from weave.api.deploy import apply_deploy, git_meta, plan_deploy
-    from weave.state import open_state
 
-    store = await open_state(state_url)
-    try:
+    async with await open_state(state_url) as store:
         deploy = plan_deploy([specs], await store.current_revision())
         await apply_deploy(store, deploy, git_meta([specs]), holder="test")
-    finally:
-        await store.close()
 
 
 def test_a_flow_that_cannot_start_does_not_stop_the_others(cluster: SandboxCluster, sandbox_env: dict[str, str],

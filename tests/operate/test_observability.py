@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -14,23 +13,11 @@ from typing import Any
 
 import httpx
 
-from tests.operate.support import HUB, MAPPING_V1, P2P, Worker, metric_value, samples, weave
+from tests.operate.support import OWNER, Worker, metric_value, repo_project, samples, weave
 from tests.runtime.support import received, sign_github, wait_until
 from weave.sandbox import sign_webhook
 from weave.sandbox.cluster import SandboxCluster
 from weave.state import open_state
-
-OWNER = "ops-integration"
-
-
-def _specs(repo_root: Path, tmp_path: Path) -> Path:
-    specs = tmp_path / "specs"
-    for part in ("specs", "transforms", "contracts"):  # the specs use the transform library and contracts
-        shutil.copytree(repo_root / part, tmp_path / part)
-    own = specs / "integrations"
-    (own / "customer-sync.yaml").write_text(HUB.replace("owner: ops", f"owner: {OWNER}"))
-    (own / "ship-orders.yaml").write_text(P2P.replace("MAPPING", MAPPING_V1).replace("owner: ops", f"owner: {OWNER}"))
-    return specs
 
 
 def _github(client: httpx.Client, url: str, payload: Any, delivery: str) -> httpx.Response:
@@ -46,11 +33,8 @@ def _standard(client: httpx.Client, url: str, payload: Any, secret: str, msg_id:
 
 
 async def _dead_letters(state_url: str) -> dict[str, Any]:
-    state = await open_state(state_url)
-    try:
+    async with await open_state(state_url) as state:
         return {e.integration: e for e in await state.dlq_list()}
-    finally:
-        await state.close()
 
 
 def test_metrics_and_logs_after_traffic(cluster: SandboxCluster, sandbox_env: dict[str, str], repo_root: Path,
@@ -58,7 +42,7 @@ def test_metrics_and_logs_after_traffic(cluster: SandboxCluster, sandbox_env: di
     state = f"sqlite:///{tmp_path}/state.db"
     scope = ["--only", "ship-orders", "--only", "customer-sync", "--only", "crm-order-events",
              "--only", "order-to-fulfillment"]
-    applied = weave("apply", str(_specs(repo_root, tmp_path)), *scope, "--state", state, "--auto-approve")
+    applied = weave("apply", str(repo_project(repo_root, tmp_path)), *scope, "--state", state, "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     ops, email = cluster.urls["operations"], cluster.urls["email"]
     secret = sandbox_env["CRM_WEBHOOK_SECRET"]

@@ -6,25 +6,16 @@ from __future__ import annotations
 
 import collections
 import json
-import shutil
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.operate.support import HUB, Worker, metric_value, weave
+from tests.operate.support import Worker, metric_value, repo_project, weave
 from tests.runtime.support import post_signed, post_standard, received, wait_until
 from weave.sandbox.cluster import SandboxCluster
 
 ORDERS, CUSTOMERS = 40, 40
-
-
-def _specs(repo_root: Path, tmp_path: Path) -> Path:
-    specs = tmp_path / "specs"
-    for part in ("specs", "transforms", "contracts"):  # the specs use the transform library and contracts
-        shutil.copytree(repo_root / part, tmp_path / part)
-    (specs / "integrations" / "customer-sync.yaml").write_text(HUB.replace("owner: ops", "owner: ops-integration"))
-    return specs
 
 
 def _order(i: int) -> dict:
@@ -47,7 +38,7 @@ def _stable(cluster: SandboxCluster, system: str, quiet: float = 0.4) -> bool:
 def test_two_workers_share_work_and_survive_kill_9(cluster: SandboxCluster, sandbox_env: dict[str, str],
                                                    repo_root: Path, tmp_path: Path, pg_dsn: str,
                                                    redis_url: str) -> None:
-    specs = _specs(repo_root, tmp_path)
+    specs = repo_project(repo_root, tmp_path, with_ship_orders=False)
     scope = ["--only", "crm-order-events", "--only", "order-to-fulfillment", "--only", "customer-sync"]
     env = {"WEAVE_STATE": pg_dsn, "WEAVE_BUS": redis_url}  # configuration from the environment
     applied = weave("apply", str(specs), *scope, "--auto-approve", env=env)

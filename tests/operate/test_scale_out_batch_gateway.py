@@ -22,6 +22,7 @@ import httpx
 
 from tests.operate.support import Worker, weave
 from tests.runtime.support import wait_until
+from tests.support.specs import bearer, documents, owner, system
 from weave.sandbox.cluster import SandboxCluster
 
 JOB = "orders-every-minute"
@@ -29,34 +30,18 @@ ORDERS = 150  # the simulated CRM's orders
 RATE = 8  # the consumer's requests per minute, across all workers
 
 SPECS = {
-    "systems.yaml": """\
-kind: system
-name: crm
-owner: data-platform
-role: crm
-api: {style: rest, base_url: "${env:CRM_URL}", auth: {type: bearer, token: "${env:CRM_TOKEN}"}}
----
-kind: system
-name: warehouse
-owner: data-platform
-api: {style: sql, base_url: "${env:WAREHOUSE_DSN}"}
----
-kind: system
-name: partner-app
-owner: data-platform
-api: {style: rest}
----
-kind: owner
-name: data-platform
-contacts: {email: data@acme.example}
----
+    "systems.yaml": documents(
+        system("crm", "data-platform", "CRM_URL", role="crm", auth=bearer("CRM_TOKEN")),
+        system("warehouse", "data-platform", "WAREHOUSE_DSN", style="sql"),
+        system("partner-app", "data-platform"),
+        owner("data-platform", "data@acme.example"), """\
 kind: consumer
 name: orders-reader
 owner: data-platform
 auth: {type: api-key, header: X-API-Key}
 scopes: ["orders:read"]
 rate_limit: {requests: RATE, per: minute}
-""".replace("RATE", str(RATE)),
+""".replace("RATE", str(RATE))),
     "batch.yaml": """\
 kind: integration
 name: JOB
@@ -139,11 +124,8 @@ def _in_state(state_url: str, read: Any) -> Any:
     from weave.state import open_state
 
     async def main() -> Any:
-        state = await open_state(state_url)
-        try:
+        async with await open_state(state_url) as state:
             return await read(state)
-        finally:
-            await state.close()
 
     return asyncio.run(main())
 

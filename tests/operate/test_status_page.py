@@ -6,29 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.operate.support import HUB, MAPPING_V1, P2P, Worker, weave
+from tests.operate.support import OWNER, Worker, repo_project, weave
 from tests.runtime.support import post_standard, sign_github, wait_until
 from weave.sandbox.cluster import SandboxCluster
 
 TOKEN = "status-token-0123456789"
-OWNER = "ops-integration"
-
-
-def _specs(repo_root: Path, tmp_path: Path) -> Path:
-    specs = tmp_path / "specs"
-    for part in ("specs", "transforms", "contracts"):  # the specs use the transform library and contracts
-        shutil.copytree(repo_root / part, tmp_path / part)
-    own = specs / "integrations"
-    (own / "customer-sync.yaml").write_text(HUB.replace("owner: ops", f"owner: {OWNER}"))
-    (own / "ship-orders.yaml").write_text(P2P.replace("MAPPING", MAPPING_V1).replace("owner: ops", f"owner: {OWNER}"))
-    return specs
 
 
 def chromium(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +35,7 @@ def _post(client: httpx.Client, url: str, payload: object, delivery: str) -> htt
 def test_status_page_in_headless_chromium(cluster: SandboxCluster, sandbox_env: dict[str, str], repo_root: Path,
                                           tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path}/state.db"
-    applied = weave("apply", str(_specs(repo_root, tmp_path)), "--state", state, "--auto-approve")
+    applied = weave("apply", str(repo_project(repo_root, tmp_path)), "--state", state, "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     # one batch run, so an integration has recent runs to show (forced: the CRM's peak window may be on)
     ran = weave("run", "campaign-results-import", "--state", state, "--force", "--format", "json")

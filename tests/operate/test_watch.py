@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.operate.support import MAPPING_V2, P2P, Worker, weave, write_specs
+from tests.operate.support import MAPPING_V2, Worker, weave, write_specs
 from tests.runtime.support import post_signed, received, wait_until
+from tests.support.specs import ship_orders
 from weave.sandbox.cluster import SandboxCluster
 
 
@@ -23,7 +24,7 @@ def test_watch_applies_on_save(cluster: SandboxCluster, sandbox_env: dict[str, s
         assert post_signed(client, f"{serve.url}/hooks/orders", {"id": "A-1", "lines": [{"sku": "A", "qty": 1}]}).json()["delivered"] == 1
 
         saved = time.monotonic()
-        (specs / "p2p.yaml").write_text(P2P.replace("MAPPING", MAPPING_V2))
+        (specs / "p2p.yaml").write_text(ship_orders(MAPPING_V2))
         wait_until(lambda: serve.revision() == 2, timeout=10)
         elapsed = time.monotonic() - saved
         assert post_signed(client, f"{serve.url}/hooks/orders", {"id": "A-2", "lines": [{"sku": "A", "qty": 1}]}).json()["delivered"] == 1
