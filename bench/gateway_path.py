@@ -12,7 +12,8 @@ Variants (same upstream call, same response):
     keyauth    + API-key auth (cached key, scope check)
     full       all three (the consumer's limit and the route's: two buckets), as in bench/gateway.py
 
-Rounds alternate the variants; the minimum CPU µs per request of each counts (the least disturbed).
+Rounds alternate the variants (each leads a round in turn); the minimum CPU µs per request of each
+counts (the least disturbed).
 `python bench/gateway_path.py [--quick]` prints JSON lines; bench/gateway.py adds these records to its own.
 """
 
@@ -124,10 +125,12 @@ async def _measure(quick: bool) -> dict[str, float]:
     variants = {"bare": request("/bare/quotes/Q-00001"), "transform": request("/t/quotes/Q-00001"),
                 "limit": request("/l/quotes/Q-00001"), "keyauth": request("/k/quotes/Q-00001", plain_key),
                 "full": request("/partner/v1/quotes/Q-00001", key)}
-    rounds, count = (6, 3000) if quick else (15, 5000)
+    rounds, count = (12, 3000) if quick else (20, 5000)
     best = {name: float("inf") for name in variants}
-    for _ in range(rounds):
-        for name, data in variants.items():
+    names = list(variants)
+    for round_no in range(rounds):
+        for name in names[round_no % len(names):] + names[:round_no % len(names)]:  # each variant leads in turn
+            data = variants[name]
             client = _Client(loop, data, count)
             protocol = GatewayHttpProtocol(config=server_config, server_state=state, app_state={})
             protocol.connection_made(client)  # type: ignore[arg-type]
