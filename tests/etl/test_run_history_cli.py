@@ -223,3 +223,17 @@ async def test_the_next_run_closes_a_killed_workers_run(env: dict[str, str], gat
 
     text = weave(env, "runs", JOB).stdout
     assert "abandoned" in text and new["worker"] in text and old["worker"] in text
+
+
+async def test_weave_status_shows_a_killed_workers_run_as_abandoned(env: dict[str, str], gate: Gate) -> None:
+    killed = kill_mid_run(env, gate)
+    await lease_expired(env)
+    proc = spawn(env, "status", "--format", "json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 1), out + err  # 1: some integration is degraded (not this one's concern)
+    rows = {row["name"]: row for row in json.loads(out)["integrations"]}
+    last = rows[JOB]["last_run"]
+    assert last["status"] == "abandoned" and last["finished_at"] is not None and last["counts"] == {}
+    (row,) = history(env)
+    assert row["worker"] == f"{socket.gethostname()}:{killed}"
+    gate.opened.set()

@@ -44,6 +44,9 @@ async def status(state_url: str, bus_url: str | None = None) -> dict[str, Any]:
         bus = bus_url or (state_url if sqlite_path(state_url) is not None else None)
         extra = await subscriber_status(bus, (revision.specs or {}).get("documents", [])) if bus else {}
         rows = await integration_rows(state, revision.plan or {}, extra)
+        from weave.etl import reap_stale_runs
+
+        await reap_stale_runs(state)  # as `weave runs` does: a killed worker's run is shown `abandoned`
         latest_runs = {r.integration: r for r in reversed(await state.runs(limit=500))}
         schedules = _next_runs(revision)
         for row in rows:
