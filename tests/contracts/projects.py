@@ -1,9 +1,14 @@
 """Small projects written to a temporary directory: systems with contracts and integrations that exercise
-every step kind and every contract check. Line numbers in the tests refer to these texts."""
+every step kind and every contract check. Line numbers in the tests refer to these texts; the builders
+(`integration_head`, `nightly`, `portal`, `ledger_openapi` …) return the YAML line for line as written by
+hand, so a test can count on where each line lands."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+from tests.support.specs import documents
 
 OWNERS = """\
 kind: owner
@@ -86,10 +91,16 @@ Line:
     unit_price: {type: number}
 """
 
-LEDGER_OPENAPI = """\
-openapi: 3.1.0
-info: {title: Ledger, version: "7"}
-paths:
+
+def ledger_openapi(version: str, required: str, fields: dict[str, str], *, paths: str = "") -> str:
+    """The ledger's OpenAPI 3.1 contract: `paths` (other path items), then POST /entries writing a closed Entry
+    with `fields` (name → schema) of which `required` (a YAML flow list's inside) are required."""
+    properties = "".join(f"        {name}: {schema}\n" for name, schema in fields.items())
+    return ("openapi: 3.1.0\n"
+            f'info: {{title: Ledger, version: "{version}"}}\n'
+            "paths:\n"
+            f"{paths}"
+            """\
   /entries:
     post:
       requestBody:
@@ -103,14 +114,15 @@ components:
     Entry:
       type: object
       additionalProperties: false
-      required: [sku, qty, order]
-      properties:
-        sku: {type: string}
-        qty: {type: integer}
-        order: {type: string}
-        price: {type: number}
-        currency: {type: string, enum: [EUR, USD]}
 """
+            f"      required: [{required}]\n"
+            "      properties:\n"
+            f"{properties}")
+
+
+LEDGER_OPENAPI = ledger_openapi("7", "sku, qty, order", {
+    "sku": "{type: string}", "qty": "{type: integer}", "order": "{type: string}", "price": "{type: number}",
+    "currency": "{type: string, enum: [EUR, USD]}"})
 
 OLD_WSDL = """\
 <?xml version="1.0"?>
@@ -170,38 +182,67 @@ name: countries
 mapping: {DE: Germany, FR: France}
 """
 
-HEADER = """\
-kind: integration
-name: {name}
-owner: team-a
-source: shop
-target: {target}
-direction: push
-timing: batch
-volume: {{records_per_transaction: 10, transactions_per_day: 1}}
-coupling: loose
-"""
+
+def integration_head(name: str, target: str | None = "ledger", *, source: str = "shop", direction: str = "push",
+                     timing: str = "batch", volume: tuple[int, int] = (10, 1)) -> str:
+    """An integration's head, owned by team-a and loosely coupled; `volume` is (records per transaction,
+    transactions per day); `target=None` leaves the target out (a publisher)."""
+    to = f"target: {target}\n" if target else ""
+    return (f"kind: integration\nname: {name}\nowner: team-a\nsource: {source}\n{to}direction: {direction}\n"
+            f"timing: {timing}\nvolume: {{records_per_transaction: {volume[0]}, transactions_per_day: {volume[1]}}}\n"
+            "coupling: loose\n")
+
+
+def post(path: str = "/entries", *, method: str = "POST", target: str = "ledger") -> str:
+    """One `deliver:` entry: an HTTP call to `target`."""
+    return f"  - target: {target}\n    http: {{method: {method}, path: {path}}}\n"
+
+
+def soap(operation: str, *, envelope: str | None = None, target: str = "oldsoap") -> str:
+    """One `deliver:` entry: a SOAP call to `target`, with its envelope template if given."""
+    with_envelope = f", envelope: {envelope}" if envelope else ""
+    return f"  - target: {target}\n    soap: {{operation: {operation}{with_envelope}}}\n"
+
+
+def nightly(name: str, *steps: str, target: str = "ledger", extract: str | None = None,
+            deliver: Sequence[str] = (post(),)) -> str:
+    """A batch integration from shop run at 02:00: `extract` is the inside of its `http:` mapping, each of
+    `steps` one step (after `- `), `deliver` its entries."""
+    text = integration_head(name, target) + 'trigger: {schedule: {cron: "0 2 * * *"}}\n'
+    if extract:
+        text += f"extract:\n  http: {{{extract}}}\n"
+    if steps:
+        text += "steps:\n" + "".join(f"  - {step}\n" for step in steps)
+    return text + "deliver:\n" + "".join(deliver)
+
+
+ORDERS_ROUTE = "    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders}}\n"
+
+
+def portal(*routes: str) -> str:
+    """The partner gateway `portal` over shop, with `routes` (entries of `gateway.routes`, indented 4)."""
+    head = integration_head("portal", direction="pull", timing="real-time", volume=(1, 10))
+    return head + "exposure: partner\ntrigger: {gateway: {}}\ngateway:\n  routes:\n" + "".join(routes)
+
+
+READ_ORDERS = "method: GET, path: /orders, records: data"
+COPY = 'map: "{sku: sku, qty: qty, order: id}"'
 
 # Every step kind, in an order where each one still sees the source record (see test_usage.py).
-ALL_STEPS = HEADER.format(name="all-steps", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {method: GET, path: /orders, records: data}
-steps:
-  - filter: "status == 'paid'"
-  - set: {total_cents: "to_number(total)", label: {template: "Order {{ number }}"}, origin: {value: shop}, double: {expression: "qty * 2"}}
-  - template: {field: summary, template: "{{ customer.name }} owes {{ total }}"}
-  - coerce: {paid_at: datetime}
-  - rename: {ref: external_ref}
-  - drop: [internal_notes]
-  - validate: {schema: {type: object, required: [id]}}
-  - lookup: {table: countries, key: customer.country, into: country_name}
-  - split: {items: lines, with: {order_id: id}}
-  - use: line-to-ledger
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
-"""
+ALL_STEPS = nightly(
+    "all-steps",
+    "filter: \"status == 'paid'\"",
+    'set: {total_cents: "to_number(total)", label: {template: "Order {{ number }}"}, origin: {value: shop},'
+    ' double: {expression: "qty * 2"}}',
+    'template: {field: summary, template: "{{ customer.name }} owes {{ total }}"}',
+    "coerce: {paid_at: datetime}",
+    "rename: {ref: external_ref}",
+    "drop: [internal_notes]",
+    "validate: {schema: {type: object, required: [id]}}",
+    "lookup: {table: countries, key: customer.country, into: country_name}",
+    "split: {items: lines, with: {order_id: id}}",
+    "use: line-to-ledger",
+    extract=READ_ORDERS)
 
 
 def write_project(root: Path, integrations: str, *, envelope: bool = False) -> Path:
@@ -220,120 +261,25 @@ def write_project(root: Path, integrations: str, *, envelope: bool = False) -> P
         (root / "transforms" / "put-items.xml.j2").write_text(ENVELOPE)
     return root / "specs"
 
+
 # One integration per contract check; the tests name the expected code, file, line and column.
-CHECKS = (
-    HEADER.format(name="bad-path", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, qty: qty, order: id}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entrys}
----
-""" + HEADER.format(name="bad-method", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, qty: qty, order: id}"
-deliver:
-  - target: ledger
-    http: {method: PUT, path: /entries}
----
-""" + HEADER.format(name="extra-field", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, qty: qty, order: id, colour: colour}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="missing-required", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, order: id}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="bad-reads", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {method: GET, path: /orders, records: data}
-steps:
-  - filter: "totl > `0`"
-  - map: >-
-      {sku: number, qty: to_number(customer),
-       order: id, price: sum(lines[].sku)}
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="bad-records", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {method: GET, path: /orders, records: items}
-steps:
-  - map: "{sku: sku, qty: qty, order: id}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="bad-literals", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, qty: 'three', order: to_number(id), currency: 'GBP'}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="soap-calls", target="oldsoap") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{items: lines[].{id: sku, qty: quantity, colour: colour}}"
-deliver:
-  - target: oldsoap
-    soap: {operation: PutItems, envelope: put-items.xml.j2}
-  - target: oldsoap
-    soap: {operation: PutItem}
----
-""" + HEADER.format(name="bad-query", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {method: GET, path: /orders, params: {limt: 10}, pagination: {type: cursor}}
-steps:
-  - map: "{sku: number, qty: qty, order: id}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="bad-coerce", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, qty: qty, order: id}"
-  - coerce: {qty: str}
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="copied-type", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {method: GET, path: /orders, records: data}
-steps:
-  - split: {items: lines, with: {order: id}}
-  - map: "{sku: sku, qty: unit_price, order: order, price: quantity}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
----
-""" + HEADER.format(name="copied-type-bad", target="ledger") + """\
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {method: GET, path: /orders, records: data}
-steps:
-  - split: {items: lines, with: {order: id}}
-  - rename: {sku: code}
-  - map: "{sku: code, qty: code, order: order}"
-deliver:
-  - target: ledger
-    http: {method: POST, path: /entries}
-""")
+CHECKS = documents(
+    nightly("bad-path", COPY, deliver=[post("/entrys")]),
+    nightly("bad-method", COPY, deliver=[post(method="PUT")]),
+    nightly("extra-field", 'map: "{sku: sku, qty: qty, order: id, colour: colour}"'),
+    nightly("missing-required", 'map: "{sku: sku, order: id}"'),
+    nightly("bad-reads", 'filter: "totl > `0`"',
+            "map: >-\n      {sku: number, qty: to_number(customer),\n       order: id, price: sum(lines[].sku)}",
+            extract=READ_ORDERS),
+    nightly("bad-records", COPY, extract="method: GET, path: /orders, records: items"),
+    nightly("bad-literals", "map: \"{sku: sku, qty: 'three', order: to_number(id), currency: 'GBP'}\""),
+    nightly("soap-calls", 'map: "{items: lines[].{id: sku, qty: quantity, colour: colour}}"', target="oldsoap",
+            deliver=[soap("PutItems", envelope="put-items.xml.j2"), soap("PutItem")]),
+    nightly("bad-query", 'map: "{sku: number, qty: qty, order: id}"',
+            extract="method: GET, path: /orders, params: {limt: 10}, pagination: {type: cursor}"),
+    nightly("bad-coerce", COPY, "coerce: {qty: str}"),
+    nightly("copied-type", "split: {items: lines, with: {order: id}}",
+            'map: "{sku: sku, qty: unit_price, order: order, price: quantity}"', extract=READ_ORDERS),
+    nightly("copied-type-bad", "split: {items: lines, with: {order: id}}", "rename: {sku: code}",
+            'map: "{sku: code, qty: code, order: order}"', extract=READ_ORDERS),
+)

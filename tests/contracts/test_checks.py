@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.specs import documents
 from weave.api.validate import validate
 from weave.cli.main import cli
 
-from .projects import CHECKS, write_project
+from .projects import CHECKS, ORDERS_ROUTE, integration_head, nightly, portal, write_project
 
 INTEGRATIONS = "specs/integrations.yaml"
 
@@ -101,7 +102,7 @@ def test_validate_cli_json_carries_the_data(tmp_path: Path, monkeypatch: pytest.
                              "field": "colour"}
 
 
-EVENTS = """\
+PAID = """\
 kind: event
 name: shop.order.paid
 version: 1
@@ -113,23 +114,15 @@ schema:
   properties:
     id: {type: string}
     amount: {type: object, properties: {value: {type: number}, currency: {type: string}}}
----
-kind: integration
-name: paid-to-ledger
-owner: team-a
-source: shop
-target: ledger
-direction: push
-timing: real-time
-volume: {records_per_transaction: 1, transactions_per_day: 10}
-coupling: loose
+"""
+EVENTS = documents(PAID, integration_head("paid-to-ledger", timing="real-time", volume=(1, 10)) + """\
 trigger: {event: shop.order.paid}
 steps:
   - map: "{sku: id, qty: `1`, order: id, price: to_number(amount), currency: amount.curency}"
 deliver:
   - target: ledger
     http: {method: POST, path: /entries}
-"""
+""")
 
 
 def test_event_schemas_are_the_contract_of_their_subscribers(tmp_path: Path,
@@ -146,23 +139,7 @@ def test_event_schemas_are_the_contract_of_their_subscribers(tmp_path: Path,
     assert line[84:].startswith("curency}") and line[48:].startswith("to_number(amount)")
 
 
-PORTAL = """\
-kind: integration
-name: portal
-owner: team-a
-source: shop
-target: ledger
-direction: pull
-timing: real-time
-volume: {records_per_transaction: 1, transactions_per_day: 10}
-coupling: loose
-exposure: partner
-trigger: {gateway: {}}
-gateway:
-  routes:
-    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders}}
-    - {method: GET, path: /p/typo, upstream: {system: shop, path: /orderz}}
-"""
+PORTAL = portal(ORDERS_ROUTE, "    - {method: GET, path: /p/typo, upstream: {system: shop, path: /orderz}}\n")
 
 
 def test_gateway_upstreams_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,31 +156,10 @@ name: drop
 owner: team-a
 api: {style: file, base_url: /tmp/drop, contract: ../contracts/entry.schema.json}
 ---
-kind: integration
-name: ledger-export
-owner: team-a
-source: shop
-target: drop
-direction: push
-timing: batch
-volume: {records_per_transaction: 10, transactions_per_day: 1}
-coupling: loose
-trigger: {schedule: {cron: "0 2 * * *"}}
-steps:
-  - map: "{sku: sku, qty: qty, note: note}"
-deliver:
-  - target: drop
-    file: {path: out/entries.jsonl, format: jsonl}
+""" + nightly("ledger-export", 'map: "{sku: sku, qty: qty, note: note}"', target="drop",
+              deliver=["  - target: drop\n    file: {path: out/entries.jsonl, format: jsonl}\n"]) + """\
 ---
-kind: integration
-name: ledger-import
-owner: team-a
-source: drop
-target: shop
-direction: push
-timing: batch
-volume: {records_per_transaction: 10, transactions_per_day: 1}
-coupling: loose
+""" + integration_head("ledger-import", "shop", source="drop") + """\
 trigger: {schedule: {cron: "0 3 * * *"}}
 extract:
   file: {path: "in/*.jsonl", format: jsonl}
@@ -223,16 +179,7 @@ def test_json_schema_contract_of_a_file_system(tmp_path: Path, monkeypatch: pyte
     assert sorted(found) == [("WV703", 17, 32, "note"), ("WV705", 35, 14, "quantity")]
 
 
-MALFORMED = """\
-kind: integration
-name: odd
-owner: team-a
-source: shop
-target: ledger
-direction: push
-timing: batch
-volume: {records_per_transaction: 1, transactions_per_day: 1}
-coupling: loose
+MALFORMED = integration_head("odd", volume=(1, 1)) + """\
 trigger: {schedule: {cron: "0 2 * * *"}}
 extract: {http: {method: GET, path: /orders, records: "data[?"}}
 steps:
@@ -271,21 +218,12 @@ def test_malformed_specs_never_crash_the_checks(tmp_path: Path, monkeypatch: pyt
     assert [c.where for c in usage.calls] == ["extract", "deliver[1]", "deliver[2]", "deliver[3]"]
 
 
-PUBLISHER = EVENTS.split("---\n")[0] + """\
----
-kind: integration
-name: paid-events
-owner: team-a
-source: shop
-direction: push
-timing: real-time
-volume: {records_per_transaction: 1, transactions_per_day: 10}
-coupling: loose
+PUBLISHER = documents(PAID, integration_head("paid-events", None, timing="real-time", volume=(1, 10)) + """\
 trigger: {webhook: {path: /hooks/shop}}
 steps:
   - map: "{order: id, amount: 'twelve'}"
 publish: {event: shop.order.paid}
-"""
+""")
 
 
 def test_a_publisher_writes_what_its_event_schema_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -301,8 +239,7 @@ def test_a_publisher_writes_what_its_event_schema_says(tmp_path: Path, monkeypat
 
 def test_gateway_response_steps_name_fields_the_response_has(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    routes = PORTAL.split("    - {method: GET, path: /p/orders")[0]
-    write_project(tmp_path, routes + "    - method: GET\n      path: /p/orders\n"
+    write_project(tmp_path, portal() + "    - method: GET\n      path: /p/orders\n"
                   "      upstream: {system: shop, path: /orders, query: {updated_since: x, sort: id}}\n"
                   "      response: {steps: [{drop: ['data[].internal_note']}, {pick: [data, meta]}]}\n")
     monkeypatch.chdir(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ from weave.contracts.diff import diff_contracts
 from weave.contracts.loader import load_contract
 from weave.contracts.model import Contract
 
-from .projects import ALL_STEPS, LEDGER_OPENAPI, OLD_WSDL, write_project
+from .projects import ALL_STEPS, LEDGER_OPENAPI, OLD_WSDL, ORDERS_ROUTE, ledger_openapi, portal, write_project
 
 
 def _contract(tmp_path: Path, name: str, text: str) -> Contract:
@@ -31,36 +32,10 @@ def test_identical_contracts_have_no_changes(tmp_path: Path) -> None:
     assert _summary(LEDGER_OPENAPI, LEDGER_OPENAPI, tmp_path) == []
 
 
-LEDGER_V8 = """\
-openapi: 3.1.0
-info: {title: Ledger, version: "8"}
-paths:
-  /health:
-    get:
-      responses:
-        '200': {description: ok}
-  /entries:
-    post:
-      requestBody:
-        content:
-          application/json:
-            schema: {$ref: "#/components/schemas/Entry"}
-      responses:
-        '201': {description: created}
-components:
-  schemas:
-    Entry:
-      type: object
-      additionalProperties: false
-      required: [sku, qty, booked_on]
-      properties:
-        sku: {type: string}
-        qty: {type: integer}
-        price: {type: string}
-        booked_on: {type: string}
-        memo: {type: string}
-        currency: {type: string, enum: [EUR, USD, GBP]}
-"""
+LEDGER_V8 = ledger_openapi("8", "sku, qty, booked_on", {
+    "sku": "{type: string}", "qty": "{type: integer}", "price": "{type: string}", "booked_on": "{type: string}",
+    "memo": "{type: string}", "currency": "{type: string, enum: [EUR, USD, GBP]}",
+}, paths="  /health:\n    get:\n      responses:\n        '200': {description: ok}\n")
 
 
 def test_openapi_changes_are_classified(tmp_path: Path) -> None:
@@ -129,20 +104,26 @@ def test_contract_diff_cli_lists_affected_integrations(tmp_path: Path, monkeypat
     assert broken.exit_code == 2 and "only OpenAPI 3.x" in broken.output
 
 
-def test_gateway_proxies_are_affected_by_response_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from .test_checks import PORTAL
-
-    write_project(tmp_path, PORTAL.replace("    - {method: GET, path: /p/typo, upstream: {system: shop, path: /orderz}}\n",
-                                           ""))
+def _shop_schema_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, integrations: str, old: str,
+                      new: str) -> list[dict[str, Any]]:
+    """The changes `weave contract diff --format json` finds in shop's contract (a breaking diff: exit code 1)
+    once `old` is replaced by `new` in its schemas file, in a project with `integrations`."""
+    write_project(tmp_path, integrations)
     monkeypatch.chdir(tmp_path)
-    old = tmp_path / "shop-v1.yaml"
-    old.write_text((tmp_path / "contracts" / "shop.openapi.yaml").read_text())
+    before = tmp_path / "shop-v1.yaml"
+    before.write_text((tmp_path / "contracts" / "shop.openapi.yaml").read_text())
     (tmp_path / "shop-schemas.yaml").write_text((tmp_path / "contracts" / "shop-schemas.yaml").read_text())
     schemas = tmp_path / "contracts" / "shop-schemas.yaml"
-    schemas.write_text(schemas.read_text().replace("    paid_at: {type: string}\n", ""))
-    result = CliRunner().invoke(cli, ["contract", "diff", str(old), "contracts/shop.openapi.yaml", "--format", "json"])
+    schemas.write_text(schemas.read_text().replace(old, new))
+    result = CliRunner().invoke(cli, ["contract", "diff", str(before), "contracts/shop.openapi.yaml", "--format",
+                                      "json"])
     assert result.exit_code == 1, result.output
-    (change,) = json.loads(result.output)["systems"][0]["changes"]
+    changes: list[dict[str, Any]] = json.loads(result.output)["systems"][0]["changes"]
+    return changes
+
+
+def test_gateway_proxies_are_affected_by_response_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (change,) = _shop_schema_diff(tmp_path, monkeypatch, portal(ORDERS_ROUTE), "    paid_at: {type: string}\n", "")
     assert (change["kind"], change["side"], change["field"]) == ("field-removed", "response", "data[].paid_at")
     assert [(a["integration"], a["where"], a["line"]) for a in change["affected"]] == [
         ("portal", "gateway.routes.0", 14)]
@@ -150,20 +131,10 @@ def test_gateway_proxies_are_affected_by_response_changes(tmp_path: Path, monkey
 
 def test_a_renamed_field_a_gateway_drop_hides_is_pinned_to_the_drop(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from .test_checks import PORTAL
-
-    routes = PORTAL.split("    - {method: GET, path: /p/orders")[0]
-    write_project(tmp_path, routes + '    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders},'
-                                     ' response: {steps: [{drop: ["data[].internal_notes"]}]}}\n')
-    monkeypatch.chdir(tmp_path)
-    old = tmp_path / "shop-v1.yaml"
-    old.write_text((tmp_path / "contracts" / "shop.openapi.yaml").read_text())
-    (tmp_path / "shop-schemas.yaml").write_text((tmp_path / "contracts" / "shop-schemas.yaml").read_text())
-    schemas = tmp_path / "contracts" / "shop-schemas.yaml"
-    schemas.write_text(schemas.read_text().replace("internal_notes:", "private_notes:"))
-    result = CliRunner().invoke(cli, ["contract", "diff", str(old), "contracts/shop.openapi.yaml", "--format", "json"])
-    assert result.exit_code == 1, result.output
-    removed = next(c for c in json.loads(result.output)["systems"][0]["changes"] if c["kind"] == "field-removed")
+    gateway = portal('    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders},'
+                     ' response: {steps: [{drop: ["data[].internal_notes"]}]}}\n')
+    changes = _shop_schema_diff(tmp_path, monkeypatch, gateway, "internal_notes:", "private_notes:")
+    removed = next(c for c in changes if c["kind"] == "field-removed")
     assert "probably renamed to 'private_notes'" in removed["summary"]
     assert [(a["integration"], a["step"], a["field"], a["line"], a["column"]) for a in removed["affected"]] == [
         ("portal", "gateway.routes.0.response.steps[0] drop", "data[].internal_notes", 14, 106)]

@@ -14,6 +14,7 @@ from weave.contracts.loader import load_contract
 from weave.contracts.paramcheck import value_problem
 
 from .cli import FIXTURES, copy_fixture, position, weave
+from .projects import integration_head, nightly, post
 
 SPECS = "specs/integrations.yaml"
 
@@ -189,17 +190,8 @@ def test_value_problem(schema: dict[str, Any], text: str, problem: str | None) -
     assert value_problem(schema, text) == problem
 
 
-QUERY_IN_PATH = """\
----
-kind: integration
-name: query-in-path
-owner: team-a
-source: warehouse
-target: shop
-direction: push
-timing: real-time
-volume: {records_per_transaction: 1, transactions_per_day: 10}
-coupling: loose
+QUERY_IN_PATH = "---\n" + integration_head("query-in-path", "shop", source="warehouse", timing="real-time",
+                                           volume=(1, 10)) + """\
 trigger: {webhook: {path: /hooks/q}}
 idempotency_key: id
 steps:
@@ -208,22 +200,8 @@ deliver:
   - target: shop
     http: {method: PUT, path: "/orders/{order_id}?notify=yes"}
 ---
-kind: integration
-name: limit-in-path
-owner: team-a
-source: shop
-target: warehouse
-direction: push
-timing: batch
-volume: {records_per_transaction: 10, transactions_per_day: 1}
-coupling: loose
-trigger: {schedule: {cron: "0 2 * * *"}}
-extract:
-  http: {path: "/orders?region=eu&limit=lots", headers: {X-Tenant: 123e4567-e89b-12d3-a456-426614174000}}
-deliver:
-  - target: warehouse
-    http: {method: POST, path: /orders}
-"""
+""" + nightly("limit-in-path", target="warehouse", deliver=[post("/orders", target="warehouse")],
+              extract='path: "/orders?region=eu&limit=lots", headers: {X-Tenant: 123e4567-e89b-12d3-a456-426614174000}')
 
 
 def test_query_parameters_written_into_the_path(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from weave.cli.main import cli
 from weave.contracts.usage import Usage, integration_usage
 from weave.spec import load_project
 
-from .projects import ALL_STEPS, CHECKS, write_project
+from .projects import ALL_STEPS, CHECKS, ORDERS_ROUTE, portal, write_project
 
 
 @pytest.fixture
@@ -104,26 +104,8 @@ def test_example_ecosystem_usage(repo_root: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_gateway_upstreams_are_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = """\
-kind: integration
-name: portal
-owner: team-a
-source: shop
-target: ledger
-direction: pull
-timing: real-time
-volume: {records_per_transaction: 1, transactions_per_day: 10}
-coupling: loose
-exposure: partner
-trigger: {gateway: {}}
-gateway:
-  routes:
-    - {method: GET, path: /p/orders, upstream: {system: shop, path: /orders}}
-    - path: /p/summary
-      compose:
-        - {name: orders, system: shop, path: /orders}
-"""
-    write_project(tmp_path, text)
+    write_project(tmp_path, portal(ORDERS_ROUTE, "    - path: /p/summary\n      compose:\n"
+                                                 "        - {name: orders, system: shop, path: /orders}\n"))
     monkeypatch.chdir(tmp_path)
     calls = _usage("portal").calls
     assert [(c.role, c.system, c.key, c.where, c.line) for c in calls] == [
