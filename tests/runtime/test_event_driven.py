@@ -3,37 +3,16 @@ and every subscriber gets them in its own consumer group (embedded bus and Redis
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import httpx
-import pytest
 
-from tests.runtime.support import RunningServe, apply_specs, post_standard, received, wait_until
+from tests.runtime.support import RunningServe, post_standard, received, wait_until
 from weave.sandbox.cluster import SandboxCluster
-
-EVENT_DRIVEN = ("crm-order-events", "order-to-fulfillment", "order-to-erp", "crm-case-events",
-                "case-resolved-survey", "case-resolved-archive", "case-resolved-marketing")
 
 
 def order(i: int, account: str = "ACC-0001") -> dict:
     return {"type": "order.created", "data": {"id": f"ORD-9{i:05d}", "account_id": account, "currency": "EUR",
                                                "total": 5.0, "lines": [{"sku": "BOLT-M8", "quantity": 10,
                                                                         "unit_price": 0.5, "amount": 5.0}]}}
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def bus_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "embedded":
-        return f"sqlite:///{tmp_path}/state.db"
-    return str(request.getfixturevalue("redis_url"))
-
-
-@pytest.fixture
-def deployed(tmp_path: Path, repo_root: Path, sandbox_env: dict[str, str]) -> str:
-    state_url = f"sqlite:///{tmp_path}/state.db"
-    asyncio.run(apply_specs(repo_root / "specs", state_url, only=EVENT_DRIVEN))
-    return state_url
 
 
 def test_order_created_reaches_fulfillment_and_erp(cluster: SandboxCluster, deployed: str, bus_url: str,
