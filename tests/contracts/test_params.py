@@ -223,3 +223,15 @@ def test_a_required_idempotency_header_points_at_idempotency_key(reported: tuple
     assert found["hint"] == "set `idempotency_key:` on the integration: weave then sends it with every request"
     # update-keyed and update-literal declare idempotency_key: the header is supplied by weave
     assert found["data"]["integration"] == "update-unkeyed"
+
+
+def test_usage_text_lists_the_headers_and_query_a_call_sends(tmp_path: Path) -> None:
+    root = copy_fixture("params", tmp_path)
+    spec = root / SPECS
+    spec.write_text(spec.read_text() + QUERY_IN_PATH)
+    result = weave("usage", "limit-in-path", "specs", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "query parameters: region, limit" in lines
+    assert "headers: X-Tenant" in lines  # names only, never the values
+    assert "123e4567" not in result.stdout

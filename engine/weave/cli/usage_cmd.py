@@ -49,6 +49,8 @@ def usage(integration: str, paths: tuple[str, ...], fmt: str) -> None:
             stdout.print(f"    records at: {escape('.'.join(call.records))}")
         if call.query:
             stdout.print(f"    query parameters: {escape(', '.join(q.name for q in call.query))}")
+        if call.headers:  # names only: header values may carry anything
+            stdout.print(f"    headers: {escape(', '.join(h.name for h in call.headers))}")
         for use in call.writes:
             kind = f" [{use.value_type}]" if use.value_type else ""
             stdout.print(f"    writes {escape(use.name)}{escape(kind)}  ← {escape(use.step)} "
