@@ -4,6 +4,7 @@ HEAD, Connection: close, pipelining, the lazily re-armed keep-alive timer, and n
 from __future__ import annotations
 
 import gc
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -78,6 +79,22 @@ def test_keep_alive_timeout_counts_from_the_last_response() -> None:
             assert not _closed_within(sock, 0.6)  # 1.2 s after the first response, 0.6 s after the last
             assert _closed_within(sock, 5)
             assert 0.9 <= time.monotonic() - answered < 5
+
+
+def test_access_log_false_keeps_the_one_call_path_when_the_access_logger_has_a_handler() -> None:
+    """uvicorn switches its access log on whenever "uvicorn.access" has a handler (pytest >= 9.2 attaches its
+    capture handlers there); with access_log=False the one-call path must stay on (`direct_app` asserts it)."""
+    access = logging.getLogger("uvicorn.access")
+    handler = logging.NullHandler()
+    with ServerThread(direct_app, http=GatewayHttpProtocol) as server:  # access_log=False
+        access.addHandler(handler)
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(b"GET /logged HTTP/1.1\r\nHost: x\r\n\r\n")
+                reply, _ = _read_response(sock)
+        finally:
+            access.removeHandler(handler)
+    assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and b"x-path: /logged\r\n" in reply
 
 
 @pytest.fixture(scope="module")

@@ -145,6 +145,14 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     _idle_since: float | None = None  # when the last response completed; None while a request runs
 
+    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        # uvicorn turns its access log on whenever "uvicorn.access" has a handler, even with access_log=False
+        # (pytest >= 9.2 attaches its capture handlers to non-propagating loggers too); the setting decides here
+        if not config.access_log:
+            self.access_log = False
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
