@@ -38,6 +38,7 @@ from weave.etl._types import (
     DriftEvent,
     DriftHook,
     ExtractRequest,
+    FireGuard,
     Lease,
     LoadAck,
     Page,
@@ -98,8 +99,10 @@ class BatchJob:
             )
 
     async def run(
-        self, *, force: bool = False, full_refresh: bool = False, since: Any = None,
+        self, *, force: bool = False, full_refresh: bool = False, since: Any = None, fire: FireGuard | None = None,
     ) -> RunResult:
+        """`fire`: the scheduled fire time this run serves; checked after the lease is acquired and recorded
+        before it is released, so a worker that takes the lease next never runs the same fire time again."""
         now = self.clock()
         if not force:
             peak = self.windows.blocking(now)
@@ -112,7 +115,19 @@ class BatchJob:
                 raise LeaseLostError(f"job {self.name} is running on another worker (lease held)")
             renewer = asyncio.create_task(self._renew(lost))
         try:
-            return await self._run(now, force, full_refresh, since, lost)
+            if fire is not None and not await fire.due():
+                raise LeaseLostError(f"job {self.name}: this fire time was already handled by another worker")
+            try:
+                result = await self._run(now, force, full_refresh, since, lost)
+            except LeaseLostError:
+                raise  # the lease is gone: whoever holds it now owns the fire time
+            except Exception:
+                if fire is not None:
+                    await fire.done()  # a failed run consumes its fire time too (the next one resumes it)
+                raise
+            if fire is not None:
+                await fire.done()
+            return result
         finally:
             if renewer is not None:
                 renewer.cancel()

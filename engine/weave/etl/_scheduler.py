@@ -3,7 +3,9 @@ under the job's lease, and records the last handled fire time in a `FireLog` sha
 
 `serve(entries, log, stop)` loops over ticks and sleeps until the earliest next allowed start (or `stop`).
 Two workers waking for the same fire time: the lease lets one run; the other gets `LeaseLostError`, leaves the
-fire time to the holder and waits for the next one. A run that fails still consumes its fire time (the next
+fire time to the holder and waits for the next one. The fire time is checked after the lease is taken and
+recorded before it is released (`BatchJob.run(fire=...)`), so a worker that takes the lease just after the
+holder released it sees the fire time done instead of running it again. A run that fails still consumes its fire time (the next
 run resumes it from its checkpoint), so a failing job does not loop.
 """
 
@@ -63,6 +65,23 @@ class Tick:
     next_start: datetime
 
 
+@dataclass
+class _Fire:
+    """One due fire time, checked and recorded under the job's lease (`BatchJob.run(fire=...)`): it is still
+    due while the log shows what this tick saw; once recorded, a worker that takes the lease next sees it done."""
+
+    log: FireLog
+    job: str
+    fire: datetime
+    seen: datetime | None
+
+    async def due(self) -> bool:
+        return await self.log.last_fire(self.job) == self.seen
+
+    async def done(self) -> None:
+        await self.log.set_last_fire(self.job, self.fire)
+
+
 async def tick(job: BatchJob, schedule: Schedule, log: FireLog, now: datetime) -> Tick:
     last = await log.last_fire(job.name)
     if last is None:  # first sight: count from now, run nothing yet
@@ -72,14 +91,16 @@ async def tick(job: BatchJob, schedule: Schedule, log: FireLog, now: datetime) -
     failed: list[str] = []
     if plan.skipped and (not plan.due or plan.skipped[-1] > plan.due[-1]):
         await log.set_last_fire(job.name, plan.skipped[-1])
+    seen = await log.last_fire(job.name) if plan.due else None
     for fire in plan.due:
         try:
-            ran.append(await job.run())
+            ran.append(await job.run(fire=_Fire(log, job.name, fire, seen)))
         except LeaseLostError:
             return Tick(job.name, tuple(ran), tuple(failed), plan.skipped, True, plan.next_start)
         except Exception as exc:  # recorded by the job's recorder; the fire time is used up
             failed.append(f"{type(exc).__name__}: {exc}")
-        await log.set_last_fire(job.name, fire)
+        await log.set_last_fire(job.name, fire)  # already recorded under the lease, unless the run never started
+        seen = fire
     return Tick(job.name, tuple(ran), tuple(failed), plan.skipped, False, plan.next_start)
 
 

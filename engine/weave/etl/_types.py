@@ -176,6 +176,16 @@ class Lease(Protocol):
     async def release(self, key: str) -> None: ...
 
 
+class FireGuard(Protocol):
+    """A scheduled fire time, checked and recorded while the run holds the job's lease: `due()` right after
+    the lease is acquired (False: another worker already handled it), `done()` before the lease is released
+    (whether the run succeeded or failed: either consumes the fire time)."""
+
+    async def due(self) -> bool: ...
+
+    async def done(self) -> None: ...
+
+
 class RunRecorder(Protocol):
     """Run history. `start` when a run begins (after the peak guard and the lease), `finish` with its result.
 
