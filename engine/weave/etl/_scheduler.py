@@ -74,12 +74,14 @@ class _Fire:
     job: str
     fire: datetime
     seen: datetime | None
+    recorded: bool = False
 
     async def due(self) -> bool:
         return await self.log.last_fire(self.job) == self.seen
 
     async def done(self) -> None:
         await self.log.set_last_fire(self.job, self.fire)
+        self.recorded = True
 
 
 async def tick(job: BatchJob, schedule: Schedule, log: FireLog, now: datetime) -> Tick:
@@ -93,13 +95,15 @@ async def tick(job: BatchJob, schedule: Schedule, log: FireLog, now: datetime) -
         await log.set_last_fire(job.name, plan.skipped[-1])
     seen = await log.last_fire(job.name) if plan.due else None
     for fire in plan.due:
+        guard = _Fire(log, job.name, fire, seen)
         try:
-            ran.append(await job.run(fire=_Fire(log, job.name, fire, seen)))
+            ran.append(await job.run(fire=guard))
         except LeaseLostError:
             return Tick(job.name, tuple(ran), tuple(failed), plan.skipped, True, plan.next_start)
         except Exception as exc:  # recorded by the job's recorder; the fire time is used up
             failed.append(f"{type(exc).__name__}: {exc}")
-        await log.set_last_fire(job.name, fire)  # already recorded under the lease, unless the run never started
+        if not guard.recorded:  # the run never started (outside its operating window): the fire time is used up
+            await log.set_last_fire(job.name, fire)
         seen = fire
     return Tick(job.name, tuple(ran), tuple(failed), plan.skipped, False, plan.next_start)
 
