@@ -215,6 +215,24 @@ def test_gateway_runs_on_a_redis_limiter_too(upstream: ServerThread, redis_url: 
         assert statuses == [200, 200, 200, 429]
 
 
+def test_a_non_json_upstream_answer_on_a_transformed_route_is_a_502_and_the_gateway_goes_on(
+        upstream: ServerThread) -> None:
+    integration = specs.integration()
+    integration["gateway"]["routes"].append(
+        {"method": "GET", "path": "/partner/v1/page", "upstream": {"system": "crm", "path": "/html"},
+         "scopes": ["quotes:read"], "response": specs.HIDE_COST})
+    systems = {"crm": upstream.url, "flaky": upstream.url, "sluggish": upstream.url}
+    config = gateway_config_from_specs([integration], specs.consumers(), systems, {"key_cache_ttl": 0})
+    app, server = start_gateway(config, env=specs.ENV)
+    with server, httpx.Client(base_url=server.url) as c:
+        key = Gateway(app, server).new_key("reader")
+        bad = c.get("/partner/v1/page", headers={"x-api-key": key})
+        assert bad.status_code == 502
+        assert bad.json()["error"]["code"] == "upstream_error" and "maintenance" not in bad.text
+        good = c.get("/partner/v1/quotes/Q-00001", headers={"x-api-key": key})
+        assert good.status_code == 200 and "cost_price" not in good.text
+
+
 def test_expect_continue_and_keep_alive_through_the_coalescing_protocol(gw: Gateway, key: str) -> None:
     import socket
 

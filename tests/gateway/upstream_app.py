@@ -86,6 +86,11 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
     if path == "/fail":
         await _send(send, 500, b'{"trace": "Traceback: psycopg.errors.UndefinedColumn at db-internal-7:5432"}')
         return
+    if path == "/html":  # a 200 that is not JSON (a proxy's error page, a misrouted call)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/html"), (b"content-length", b"29")]})
+        await send({"type": "http.response.body", "body": b"<html>maintenance page</html>"})
+        return
     if path == "/forbidden":
         await _send(send, 403, b'{"detail": "bad upstream credentials"}')
         return
