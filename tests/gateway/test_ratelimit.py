@@ -95,7 +95,7 @@ def test_memory_limiter_matches_the_token_bucket_model_on_random_traffic() -> No
             allowed, answers = model.hit(buckets)
             if rnd.random() < 0.5:  # the app's hot path: verdict + headers appended in place
                 headers: list[tuple[bytes, bytes]] = []
-                assert limiter.admit(buckets, headers) is allowed
+                assert limiter.admit(limiter.states(buckets), headers) is allowed
                 got = dict(headers)
                 assert (int(got[b"ratelimit-limit"]), int(got[b"ratelimit-remaining"]),
                         int(got[b"ratelimit-reset"])) in answers

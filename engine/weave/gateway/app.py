@@ -61,6 +61,7 @@ _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # an upstream header valu
 _FORWARD = (b"accept", b"accept-language", b"content-type")
 _PASS_BACK = frozenset({b"content-type", b"cache-control", b"etag", b"last-modified", b"content-language",
                         b"expires", b"vary"})
+_PASS_BACK_TRANSFORMED = _PASS_BACK - {b"etag"}
 _CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _RID_PREFIX = os.urandom(6).hex().encode() + b"-"  # request ids: a random per-process prefix + a counter
@@ -89,8 +90,9 @@ class _Prepared:
     scopes: frozenset[str]
     query_allowed: frozenset[str]
     buckets_key: str
+    key_auth: bool = False  # the route accepts API keys (the cached-key shortcut applies)
     cors_origins: frozenset[str] = field(default_factory=frozenset)
-    buckets: dict[str, list[Bucket]] = field(default_factory=dict)  # per consumer name
+    buckets: dict[str, list[Any]] = field(default_factory=dict)  # per consumer name: buckets or cells
 
 
 def _references(template: Template, names: set[str]) -> set[str]:
@@ -114,7 +116,7 @@ class GatewayApp:
         if limiter is None:
             limiter = RedisLimiter(config.redis_url) if config.redis_url else MemoryLimiter()
         self.limiter = limiter
-        self._local_admit = limiter.admit if isinstance(limiter, MemoryLimiter) else None
+        self._local = limiter if isinstance(limiter, MemoryLimiter) else None
         self.metrics = metrics or GatewayMetrics()
         self.client = UpstreamClient(config.connect_timeout, config.pool_size)
         self.breakers: dict[str, CircuitBreaker] = {}
@@ -156,6 +158,7 @@ class GatewayApp:
             scopes=frozenset(route.scopes),
             query_allowed=frozenset(route.query_params),
             buckets_key=f"r:{route.id}:",
+            key_auth="api-key" in route.auth,
             cors_origins=frozenset(route.cors.origins) if route.cors else frozenset(),
         )
 
@@ -237,7 +240,8 @@ class GatewayApp:
             if route.public:
                 identity = PUBLIC
             else:
-                identity = self.auth.cached_key(headers, route.auth) or await self.auth.authenticate(headers, route.auth)
+                identity = (prepared.key_auth and self.auth.cached_key(headers)
+                            or await self.auth.authenticate(headers, route.auth))
             if prepared.scopes and not prepared.scopes <= identity.scopes:
                 raise forbidden()
             if route.consumers and identity.consumer not in route.consumers:
@@ -246,9 +250,8 @@ class GatewayApp:
             if buckets is None:
                 buckets = prepared.buckets[identity.consumer] = self._buckets(prepared, identity)
             if buckets:
-                admit = self._local_admit
-                if admit is not None:
-                    allowed = admit(buckets, out_headers)
+                if self._local is not None:  # in-process buckets: the cells were resolved with the list
+                    allowed = self._local.admit(buckets, out_headers)
                 else:
                     decision = await self.limiter.hit(buckets)
                     out_headers += decision.headers()
@@ -287,15 +290,15 @@ class GatewayApp:
                            identity.auth_type if identity is not None else "-", elapsed, request_id.decode(), error)
 
     # -- pieces ---------------------------------------------------------------------------------
-    @staticmethod
-    def _buckets(prepared: _Prepared, identity: Identity) -> list[Bucket]:
-        """The consumer's own bucket and the route's bucket for that consumer (memoised per route)."""
+    def _buckets(self, prepared: _Prepared, identity: Identity) -> list[Any]:
+        """The consumer's own bucket and the route's bucket for that consumer (memoised per route), as the
+        in-process limiter's state cells when the limiter is local."""
         buckets: list[Bucket] = []
         if identity.rate_limit is not None:
             buckets.append(("c:" + identity.consumer, identity.rate_limit))
         if prepared.route.rate_limit is not None:
             buckets.append((prepared.buckets_key + identity.consumer, prepared.route.rate_limit))
-        return buckets
+        return self._local.states(buckets) if self._local is not None and buckets else buckets
 
     @staticmethod
     def _refuse_duplicate_credentials(header_list: list[tuple[bytes, bytes]]) -> None:
@@ -449,33 +452,37 @@ class GatewayApp:
             if response.status >= 400:
                 raise self._upstream_refusal(response.status)
             payload = response.body
-            transformed = prepared.transform is not None and response.status != 204
-            if transformed:
+            passed = _PASS_BACK
+            if prepared.transform is not None and response.status != 204:
                 try:
                     document = orjson.loads(payload)
                 except orjson.JSONDecodeError:  # not JSON from an upstream that should send JSON
                     raise BAD_GATEWAY from None
-                payload = orjson.dumps(self._run_transform(prepared, document))
+                try:
+                    payload = orjson.dumps(prepared.transform(document))
+                except Exception:
+                    raise self._transform_failed(prepared) from None
+                passed = _PASS_BACK_TRANSFORMED  # the upstream's etag does not describe the new body
             for name, value in response.headers:
-                if name in _PASS_BACK and not (transformed and name == b"etag") and not _BAD_VALUE.search(value):
+                if name in passed and not _BAD_VALUE.search(value):
                     out.append((name, value))
             if direct is None or not direct(response.status, out, payload):
                 await self._respond(send, response.status, payload, out)
             return response.status
         document = await self._compose(prepared, context, fwd)
         if prepared.transform is not None:
-            document = self._run_transform(prepared, document)
+            try:
+                document = prepared.transform(document)
+            except Exception:
+                raise self._transform_failed(prepared) from None
         await self._respond(send, 200, orjson.dumps(document), out + [(b"content-type", _JSON)], direct)
         return 200
 
     @staticmethod
-    def _run_transform(prepared: _Prepared, document: Any) -> Any:
-        assert prepared.transform is not None
-        try:
-            return prepared.transform(document)
-        except Exception:  # a transform that fails on real data is an upstream-shape problem
-            log.exception("gateway: response transform failed on %s", prepared.route.id)
-            raise BAD_GATEWAY from None
+    def _transform_failed(prepared: _Prepared) -> GatewayError:
+        """A response transform that fails on real data is an upstream-shape problem: logged here, a 502."""
+        log.exception("gateway: response transform failed on %s", prepared.route.id)
+        return BAD_GATEWAY
 
     async def _compose(self, prepared: _Prepared, context: dict[str, Any],
                        fwd: list[tuple[bytes, bytes]]) -> dict[str, Any]:

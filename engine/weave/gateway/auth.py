@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from hashlib import sha256
+from time import monotonic
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -100,6 +101,7 @@ class Authenticator:
         self._key_header = {c.name: c.auth.header.lower().encode() for c in config.consumers
                             if isinstance(c.auth, ApiKeyAuth)}
         self._key_cache = _TtlCache(config.key_cache_ttl)
+        self._key_hits = self._key_cache._data  # read directly on the hot path
         self._basic_cache = _TtlCache(60.0)
         self._hash_slots = asyncio.Semaphore(2)
         self.key_headers: tuple[bytes, ...] = tuple(sorted({
@@ -149,19 +151,14 @@ class Authenticator:
             return await self._basic_auth(credential.strip())
         raise unauthenticated("unsupported authorization scheme")
 
-    def cached_key(self, headers: Mapping[bytes, bytes], allowed: tuple[str, ...]) -> Identity | None:
-        """The hot path's synchronous shortcut: the identity of an API key already verified within the
-        cache TTL, else None (then `authenticate` decides, with the same rules)."""
+    def cached_key(self, headers: Mapping[bytes, bytes]) -> Identity | None:
+        """The hot path's synchronous shortcut, for routes that accept API keys: the identity of a key
+        already verified within the cache TTL, else None (then `authenticate` decides, with the same rules)."""
         for name in self.key_headers:
             value = headers.get(name)
             if value is not None:
-                if "api-key" not in allowed:
-                    return None
-                hit = self._key_cache._data.get(sha256(value.strip()).hexdigest())
-                if hit is None or hit[0] < time.monotonic():
-                    return None
-                identity: Identity | None = hit[1]
-                return identity
+                hit = self._key_hits.get(sha256(value.strip()).hexdigest())
+                return hit[1] if hit is not None and hit[0] >= monotonic() else None  # type: ignore[no-any-return]
         return None
 
     # -- API keys -----------------------------------------------------------------------------

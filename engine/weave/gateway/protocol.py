@@ -18,17 +18,20 @@ Parsing, limits, pipelining and keep-alive stay uvicorn's own.
 from __future__ import annotations
 
 import asyncio
+import re
 import urllib.parse
 from typing import Any
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import (
-    HEADER_VALUE_RE,
     STATUS_LINE,
     HttpToolsProtocol,
     RequestResponseCycle,
     service_unavailable,
 )
+
+_LINE = b"%s: %s\r\n"
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # uvicorn's HEADER_VALUE_RE without CR and LF
 
 
 class _CoalescingTransport:
@@ -110,15 +113,13 @@ class _Cycle(RequestResponseCycle):
         """The whole response in one write (see the module docstring); False: use `send` instead."""
         if self.response_started or self.disconnected or self.flow.write_paused or self.access_log:
             return False
-        parts = [STATUS_LINE[status]]
-        for name, value in self.default_headers:
-            parts += (name, b": ", value, b"\r\n")
-        for name, value in headers:
-            parts += (name, b": ", value, b"\r\n")
-        # uvicorn's per-value check, run once over all values (a character class: joining changes nothing)
-        if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
+        # the head is joined in C (no Python step per header); a CR or LF inside a value shows up as
+        # a line count different from the header count, other control characters by the regex
+        head = b"".join(map(_LINE.__mod__, headers))
+        if head.count(b"\n") != len(headers) or head.count(b"\r") != len(headers) or _CONTROL.search(head):
             raise RuntimeError("Invalid HTTP header value.")
-        parts.append(b"content-length: %d\r\n" % len(body))
+        parts = [STATUS_LINE[status], b"".join(map(_LINE.__mod__, self.default_headers)), head,
+                 b"content-length: %d\r\n" % len(body)]
         keep_alive = self.keep_alive
         if not keep_alive:
             parts.append(b"connection: close\r\n")

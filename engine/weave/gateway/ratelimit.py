@@ -76,7 +76,7 @@ class MemoryLimiter:
     def __init__(self, clock: Any = time.monotonic) -> None:
         self.clock = clock
         # key -> [tat, T (seconds per token), C * T plus a millionth of a token (float slack), rate (tokens
-        # per second), capacity as header bytes, capacity]
+        # per second), capacity as header bytes, capacity, key, limit]
         self._state: dict[str, list[Any]] = {}
 
     def _bucket(self, key: str, limit: RateLimit, now: float) -> list[Any]:
@@ -84,8 +84,15 @@ class MemoryLimiter:
         if state is None:
             per_token = 1.0 / limit.rate
             state = self._state[key] = [now, per_token, limit.requests * per_token + per_token * 1e-6, limit.rate,
-                                        b"%d" % limit.requests, limit.requests]
+                                        b"%d" % limit.requests, limit.requests, key, limit]
         return state
+
+    def states(self, buckets: list[Bucket]) -> list[list[Any]]:
+        """The buckets' state cells, for `admit`: the app resolves them once per route and consumer, so the
+        hot path does no key lookups. A cell lives as long as the limiter (a consumer's bucket is one
+        cell shared by all its routes)."""
+        now = self.clock()
+        return [self._bucket(key, limit, now) for key, limit in buckets]
 
     async def hit(self, buckets: list[Bucket]) -> Decision:
         return self.check(buckets)
@@ -104,34 +111,33 @@ class MemoryLimiter:
         state, left = states[index], tokens[index] - 1.0
         return Decision(True, state[5], max(0, int(left + 1e-6)), math.ceil(state[0] - now - 1e-9), 0)
 
-    def admit(self, buckets: list[Bucket], out: list[tuple[bytes, bytes]]) -> bool:
-        """`check` for the app's hot path: the same verdict and state change, with the RateLimit
-        headers appended to `out` directly (no Decision built when the request is allowed)."""
+    def admit(self, states: list[list[Any]], out: list[tuple[bytes, bytes]]) -> bool:
+        """`check` for the app's hot path, on cells from `states`: the same verdict and state change, with
+        the RateLimit headers appended to `out` directly (no Decision built when the request is allowed)."""
         now = self.clock()
-        table = self._state
-        tightest: list[Any] | None = None
+        fewest = math.inf
+        tightest: list[Any] = []
         gap = 0.0
-        for key, limit in buckets:  # charge as we go; a refusal by a later bucket gives the tokens back
-            state = table.get(key) or self._bucket(key, limit, now)
+        for state in states:  # charge as we go; a refusal by a later bucket gives the tokens back
             tat = state[0]
             charged = (tat if tat > now else now) + state[1]
-            if charged - now > state[2]:
-                for earlier, _ in buckets:
-                    if earlier == key:
+            wait = charged - now
+            if wait > state[2]:
+                for earlier in states:
+                    if earlier is state:
                         break
-                    table[earlier][0] -= table[earlier][1]  # back to max(tat, now): the same token count
-                decision = self.check(buckets)
+                    earlier[0] -= earlier[1]  # back to max(tat, now): the same token count
+                decision = self.check([(s[6], s[7]) for s in states])
                 out += decision.headers()
                 return decision.allowed
             state[0] = charged
-            # the tightest bucket has the fewest tokens left: (C*T - (charged - now)) / T
-            if tightest is None or (state[2] - charged + now) * state[3] < (tightest[2] - gap) * tightest[3]:
-                tightest, gap = state, charged - now
-        if tightest is None:
+            left = (state[2] - wait) * state[3]  # tokens left in this bucket: (C*T - (charged - now)) / T
+            if left < fewest:  # the headers describe the bucket with the fewest tokens left
+                fewest, tightest, gap = left, state, wait
+        if not tightest:  # no buckets
             return True
-        left = (tightest[2] - gap) * tightest[3]
         reset = math.ceil(gap - 1e-9)
-        out += ((b"ratelimit-limit", tightest[4]), (b"ratelimit-remaining", b"%d" % left),
+        out += ((b"ratelimit-limit", tightest[4]), (b"ratelimit-remaining", b"%d" % fewest),
                 (b"ratelimit-reset", _SMALL[reset] if reset < 256 else b"%d" % reset))
         return True
 

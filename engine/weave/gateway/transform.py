@@ -80,6 +80,18 @@ def _compile_step(index: int, step: Mapping[str, Any]) -> Step:
                 _drop_one(doc, tokens, 0)
             return doc
 
+        if not nested and len(top) == 1:
+            only = top[0]
+
+            def drop_key(doc: Any) -> Any:  # the commonest step (hide one field): _each(drop) inlined
+                if type(doc) is dict:
+                    doc.pop(only, None)
+                    return doc
+                if isinstance(doc, list):
+                    return [drop(item) if isinstance(item, dict) else item for item in doc]
+                return drop(doc) if isinstance(doc, dict) else doc
+
+            return drop_key
         if not nested:
             def drop_top(doc: Any) -> Any:  # _each(drop) inlined for the common case
                 if isinstance(doc, dict):
