@@ -13,7 +13,9 @@ Variants (same upstream call, same response):
     full       all three (the consumer's limit and the route's: two buckets), as in bench/gateway.py
 
 Rounds alternate the variants (each leads a round in turn); the minimum CPU µs per request of each
-counts (the least disturbed).
+counts (the least disturbed). Host noise still moves these by ±1-2 µs, so each variant's Python bytecodes
+per request are also counted (`sys.settrace` opcode events over 200 requests): the same on every run, on
+any machine load — the figure to watch when changing the hot path.
 `python bench/gateway_path.py [--quick]` prints JSON lines; bench/gateway.py adds these records to its own.
 """
 
@@ -92,7 +94,7 @@ class _Client:
         pass
 
 
-async def _measure(quick: bool) -> dict[str, float]:
+async def _measure(quick: bool) -> tuple[dict[str, float], dict[str, float]]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -125,29 +127,58 @@ async def _measure(quick: bool) -> dict[str, float]:
     variants = {"bare": request("/bare/quotes/Q-00001"), "transform": request("/t/quotes/Q-00001"),
                 "limit": request("/l/quotes/Q-00001"), "keyauth": request("/k/quotes/Q-00001", plain_key),
                 "full": request("/partner/v1/quotes/Q-00001", key)}
+
+    async def serve(data: bytes, count: int, trace: Any = None) -> float:
+        """`count` requests on one connection; CPU seconds (with `trace` set as the trace function)."""
+        client = _Client(loop, data, count)
+        protocol = GatewayHttpProtocol(config=server_config, server_state=state, app_state={})
+        protocol.connection_made(client)  # type: ignore[arg-type]
+        client.protocol = protocol
+        started = time.process_time()
+        sys.settrace(trace)
+        try:
+            protocol.data_received(data)
+            await client.done
+        finally:
+            sys.settrace(None)
+        protocol.connection_lost(None)
+        return time.process_time() - started
+
     rounds, count = (12, 3000) if quick else (20, 5000)
     best = {name: float("inf") for name in variants}
     names = list(variants)
     for round_no in range(rounds):
         for name in names[round_no % len(names):] + names[:round_no % len(names)]:  # each variant leads in turn
-            data = variants[name]
-            client = _Client(loop, data, count)
-            protocol = GatewayHttpProtocol(config=server_config, server_state=state, app_state={})
-            protocol.connection_made(client)  # type: ignore[arg-type]
-            client.protocol = protocol
-            started = time.process_time()
-            protocol.data_received(data)
-            await client.done
-            best[name] = min(best[name], (time.process_time() - started) / count * 1e6)
-            protocol.connection_lost(None)
+            best[name] = min(best[name], await serve(variants[name], count) / count * 1e6)
+    ops = {}
+    for name, data in variants.items():  # deterministic: Python bytecodes executed per request (after warm-up)
+        counter = _OpCounter()
+        await serve(data, 200, counter.trace)
+        ops[name] = counter.count / 200
     await app.aclose()
-    return best
+    return best, ops
+
+
+class _OpCounter:
+    """A `sys.settrace` function counting every bytecode executed (opcode events), in every frame."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def trace(self, frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        return self._opcode
+
+    def _opcode(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            self.count += 1
+        return self._opcode
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
     import uvloop
 
-    best = uvloop.run(_measure(quick))
+    best, ops = uvloop.run(_measure(quick))
     bare = best["bare"]
     added = {name: round(value - bare, 2) for name, value in best.items() if name != "bare"}
     return [
@@ -157,6 +188,12 @@ def run(quick: bool) -> list[dict[str, Any]]:
         {"name": "gateway.path_plugin_cost", "value": round(1 - bare / best["full"], 3),
          "unit": "share of the full route's in-process CPU spent on the plugins (no sockets)",
          "detail": {"note": "the wrk figure (gateway.plugin_overhead) adds the socket work both routes share"}},
+        {"name": "gateway.path_ops_plugin_cost", "value": round(1 - ops["bare"] / ops["full"], 3),
+         "unit": "share of the full route's Python bytecodes spent on the plugins (deterministic, noise-free)",
+         "detail": {"bytecodes_per_request": {k: round(v, 1) for k, v in ops.items()},
+                    "added_over_bare": {k: round(v - ops["bare"], 1) for k, v in ops.items() if k != "bare"},
+                    "note": "C work (sha256, orjson, header bytes, the parser) is not counted; a regression check, "
+                            "not a time"}},
     ]
 
 
