@@ -67,6 +67,30 @@ def test_respond_head_close_and_pipelining() -> None:
             assert _closed_within(sock, 5)
 
 
+_VALUES = {"/crlf": b"a\r\nset-cookie: injected=1", "/lf": b"a\nb", "/cr": b"a\rb", "/nul": b"a\x00b",
+           "/del": b"a\x7fb", "/esc": b"\x1b[31m", "/tab": b"a\tb"}
+
+
+async def echo_value_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        scope["extensions"]["weave.respond"](200, [(b"x-value", _VALUES[scope["path"]])], BODY)
+
+
+def test_respond_refuses_control_characters_in_header_values() -> None:
+    """The head is joined in C and checked once: a CR or LF in a value (a line count off by one) or any
+    other control character is refused, as uvicorn's per-header check does; a tab is a legal value byte."""
+    with ServerThread(echo_value_app, http=GatewayHttpProtocol) as server:
+        for path in _VALUES:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+                reply, _ = _read_response(sock)
+            if path == "/tab":
+                assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and b"x-value: a\tb\r\n" in reply
+            else:  # uvicorn answers 500 for the app's error, with none of the value's bytes
+                assert reply.startswith(b"HTTP/1.1 500 "), (path, reply)
+                assert b"x-value" not in reply and b"injected" not in reply
+
+
 def test_keep_alive_timeout_counts_from_the_last_response() -> None:
     with ServerThread(direct_app, http=GatewayHttpProtocol, timeout_keep_alive=1) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
