@@ -45,8 +45,10 @@ def contract_checks(load: Any) -> list[Diagnostic]:
     for name, error in contracts.errors.items():
         system = project.systems[name]
         line, col = system.doc.position(("api", "contract"))
-        missing_import = "schemaLocation" in str(error) and "does not exist" in str(error)
-        hint = (f"fix the schemaLocation at {error.file}:{error.line} (relative to that file) or add the file "
+        text = str(error)
+        attribute = "schemaLocation" if "schemaLocation" in text else "location"
+        missing_import = ("schemaLocation" in text or "wsdl:import location" in text) and "does not exist" in text
+        hint = (f"fix the {attribute} at {error.file}:{error.line} (relative to that file) or add the file "
                 "it names" if missing_import else "fix the file or the `api.contract` path (relative to this spec file)")
         out.append(make("WV701", f"contract of system '{name}' cannot be used: {error} ({error.file}:{error.line})",
                         system.doc.file, line, col, hint=hint, system=name, contract=error.file))

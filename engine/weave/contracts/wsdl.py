@@ -4,8 +4,14 @@ their input and output messages converted to JSON Schema (see `weave.contracts.m
 XSD support: global and local elements, named and anonymous complex types (sequence, all, choice,
 complexContent extension), simple types with enumerations, minOccurs/maxOccurs, attributes (as `@name`,
 the way the SOAP connector's XML → dict conversion names them). `xs:import`/`xs:include`/`xs:redefine`
-of schema files are followed (weave.contracts.xsdimport); their elements' `x-line` is the line of the
-WSDL's import that brought them in, so diffs point into the contract file.
+of schema files are followed (weave.contracts.xsdimport), and so is `wsdl:import` of other WSDL documents
+(weave.contracts.wsdlimport); what an imported file defines has the `x-line` of the main WSDL's import that
+brought it in, so diffs point into the contract file.
+
+Names are qualified: a type, element or message is found by (namespace, local name), the namespace read
+through the referring element's prefixes, so two schemas may define the same local name in different target
+namespaces. Only an unqualified reference in no namespace (no prefix, no default namespace) falls back to
+the referring schema's own target namespace, then to the one definition of that local name.
 """
 
 from __future__ import annotations
@@ -14,26 +20,40 @@ from typing import Any
 
 from weave.contracts.model import Contract, ContractError, Operation, Schema
 from weave.contracts.refs import Reader
+from weave.contracts.wsdlimport import WSDL, WsdlDoc, collect_wsdl
 from weave.contracts.xmlsafe import Element, XmlError, parse_xml
-from weave.contracts.xsdimport import Schemas, collect_schemas
+from weave.contracts.xsdimport import XSD, Schemas, collect_schemas
 
-WSDL = "http://schemas.xmlsoap.org/wsdl/"
-XSD = "http://www.w3.org/2001/XMLSchema"
 MAX_TYPE_DEPTH = 32
+QName = tuple[str, str]
+
+
+def find_qualified(table: dict[QName, Element], name: QName, home: str) -> Element | None:
+    """`table[name]`; for a reference in no namespace, the `home` namespace's, then the only such local name."""
+    hit = table.get(name)
+    if hit is not None or name[0]:
+        return hit
+    hit = table.get((home, name[1]))
+    if hit is not None:
+        return hit
+    same = [node for (_, local), node in table.items() if local == name[1]]
+    return same[0] if len(same) == 1 else None
 
 
 class _Types:
     def __init__(self, schemas: Schemas, main: str) -> None:
-        self.elements: dict[str, Element] = {}
-        self.complex: dict[str, Element] = {}
-        self.simple: dict[str, Element] = {}
+        self.elements: dict[QName, Element] = {}
+        self.complex: dict[QName, Element] = {}
+        self.simple: dict[QName, Element] = {}
         self.remote = schemas.remote
         self.lines: dict[int, int] = {}  # id(element of an imported file) -> the WSDL line that imported it
         self.files: dict[int, str] = {}  # id(element of an imported file) -> that file
+        self.homes: dict[int, str] = {}  # id(schema element) -> its schema's target namespace
         for source in schemas.sources:
             schema = source.schema
-            if source.file != main:
-                for node in schema.iter():
+            for node in schema.iter():
+                self.homes[id(node)] = source.namespace
+                if source.file != main:
                     self.lines[id(node)] = source.anchor
                     self.files[id(node)] = source.file
             for child in schema.children:
@@ -41,12 +61,14 @@ class _Types:
                     continue
                 table = {"element": self.elements, "complexType": self.complex, "simpleType": self.simple}.get(child.local)
                 if table is not None:
-                    table.setdefault(child.attrs["name"], child)
+                    table.setdefault((source.namespace, child.attrs["name"]), child)
+
+    def find(self, table: dict[QName, Element], node: Element, qname: str, home: str | None = None) -> Element | None:
+        return find_qualified(table, node.qname(qname), self.homes.get(id(node), "") if home is None else home)
 
     def element(self, node: Element, depth: int = 0) -> Schema:
         if "ref" in node.attrs:
-            _, local = node.qname(node.attrs["ref"])
-            target = self.elements.get(local)
+            target = self.find(self.elements, node, node.attrs["ref"])
             return self.element(target, depth + 1) if target is not None and depth < MAX_TYPE_DEPTH else {}
         if "type" in node.attrs:
             return self.named_type(node, node.attrs["type"], depth)
@@ -61,13 +83,17 @@ class _Types:
             return {"type": "string", "x-xsd": local}
         if depth >= MAX_TYPE_DEPTH:
             return {"x-recursive": local}
-        if local in self.complex:
-            return {**self.complex_type(self.complex[local], depth + 1), "x-type": local}
-        if local in self.simple:
-            return self.simple_type(self.simple[local])
+        found = self.find(self.complex, node, qname)
+        if found is not None:
+            return {**self.complex_type(found, depth + 1), "x-type": local}
+        found = self.find(self.simple, node, qname)
+        if found is not None:
+            return self.simple_type(found)
         remote = f" (remote schemaLocations are not read: {', '.join(self.remote)})" if self.remote else ""
-        raise ContractError(f"type {qname!r} is not defined in the WSDL's schemas or the files they import{remote}",
-                            self.files.get(id(node), ""), node.line)
+        elsewhere = sorted({n for n, name in (*self.complex, *self.simple) if name == local and n != ns})
+        other = f"; '{local}' is defined in namespace {', '.join(elsewhere)} only" if ns and elsewhere else ""
+        raise ContractError(f"type {qname!r} (namespace {ns or 'none'}) is not defined in the WSDL's schemas or the "
+                            f"files they import{other}{remote}", self.files.get(id(node), ""), node.line)
 
     def simple_type(self, node: Element) -> Schema:
         restriction = node.find("restriction", XSD)
@@ -141,38 +167,51 @@ def load_wsdl(path: str, reader: Reader) -> Contract:
         raise ContractError(str(exc), path, exc.line) from None
     if root.ns != WSDL or root.local != "definitions":
         raise ContractError("not a WSDL 1.1 document (expected wsdl:definitions)", path, root.line)
-    inline = [s for t in root.find("types", WSDL) for s in t.find("schema", XSD)]
-    types = _Types(collect_schemas(path, inline, reader), path)
-    messages: dict[str, Element | None] = {}
-    for message in root.find("message", WSDL):
-        parts = message.find("part", WSDL)
-        element = parts[0].attrs.get("element") if parts else None
-        messages[message.attrs.get("name", "")] = (
-            types.elements.get(parts[0].qname(element)[1]) if parts and element else None)
+    wsdl = collect_wsdl(path, root, reader)
+    schemas = collect_schemas(path, wsdl.schemas, reader, wsdl.files)
+    schemas.remote[:0] = wsdl.remote
+    types = _Types(schemas, path)
+    messages: dict[QName, Element] = {}  # message -> the element of its (first) part
+    for doc in wsdl.docs:
+        for message in doc.root.find("message", WSDL):
+            parts = message.find("part", WSDL)
+            element = parts[0].attrs.get("element") if parts else None
+            found = types.find(types.elements, parts[0], element, doc.namespace) if parts and element else None
+            if found is not None:
+                messages.setdefault((doc.namespace, message.attrs.get("name", "")), found)
     operations: dict[str, Operation] = {}
-    try:
-        for port_type in root.find("portType", WSDL):
-            for op in port_type.find("operation", WSDL):
-                name = op.attrs.get("name", "")
-                request = _message_schema(op, "input", messages, types)
-                response = _message_schema(op, "output", messages, types, wrap=True)
-                operations[name] = Operation(key=name, name=name, request=request, response=response, line=op.line,
-                                             read_only=name.startswith(("Get", "List", "Find", "Search")))
-    except ContractError as exc:
-        raise ContractError(str(exc), exc.file or path, exc.line) from None
+    for doc in wsdl.docs:
+        try:
+            operations.update(_operations(doc, path, messages, types))
+        except ContractError as exc:
+            raise ContractError(str(exc), exc.file or doc.file, exc.line) from None
     from urllib.parse import urlsplit
 
-    addresses = [a.attrs["location"] for a in root.iter("address") if a.attrs.get("location")]
+    addresses = [a.attrs["location"] for d in wsdl.docs for a in d.root.iter("address") if a.attrs.get("location")]
     return Contract(file=path, format="wsdl", version=root.attrs.get("targetNamespace"), operations=operations,
                     title=root.attrs.get("name"), endpoint=urlsplit(addresses[0]).path or None if addresses else None)
 
 
-def _message_schema(op: Element, which: str, messages: dict[str, Element | None], types: _Types,
+def _operations(doc: WsdlDoc, main: str, messages: dict[QName, Element],
+                types: _Types) -> dict[str, Operation]:
+    operations: dict[str, Operation] = {}
+    for port_type in doc.root.find("portType", WSDL):
+        for op in port_type.find("operation", WSDL):
+            name = op.attrs.get("name", "")
+            request = _message_schema(op, "input", messages, types, doc.namespace)
+            response = _message_schema(op, "output", messages, types, doc.namespace, wrap=True)
+            operations[name] = Operation(key=name, name=name, request=request, response=response,
+                                         line=op.line if doc.file == main else doc.anchor,
+                                         read_only=name.startswith(("Get", "List", "Find", "Search")))
+    return operations
+
+
+def _message_schema(op: Element, which: str, messages: dict[QName, Element], types: _Types, home: str,
                     wrap: bool = False) -> Schema | None:
     ref = op.find(which, WSDL)
     if not ref:
         return None
-    element = messages.get(op.qname(ref[0].attrs.get("message", ""))[1])
+    element = find_qualified(messages, ref[0].qname(ref[0].attrs.get("message", "")), home)
     if element is None:
         return None
     schema = types.element(element)

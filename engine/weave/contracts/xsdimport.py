@@ -4,11 +4,16 @@ each file once (import cycles end there), at most `MAX_FILES` files.
 
 A missing or unreadable file is a `ContractError` at the importing element (file and line). A remote
 location (`http://…`) is never fetched: it is listed in `remote`, and a type only it could define is
-reported as undefined with that list.
+reported as undefined with that list. An absolute location, or one that climbs out of the project (the
+working directory, or the main contract's directory when it lies outside), is refused the same way.
+
+Each schema keeps its effective target namespace: its own `targetNamespace`, or — for an included or
+redefined schema without one (a "chameleon" include) — the including schema's.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -23,11 +28,13 @@ _DIRECTIVES = ("import", "include", "redefine")
 
 @dataclass(frozen=True)
 class SchemaSource:
-    """One `xs:schema` element, the file it is in, and the line of the WSDL that brought it in."""
+    """One `xs:schema` element, the file it is in, the line of the main WSDL that brought it in, and its
+    effective target namespace."""
 
     schema: Element
     file: str
     anchor: int
+    namespace: str = ""
 
 
 @dataclass
@@ -40,10 +47,42 @@ class Schemas:
         return list(dict.fromkeys(s.file for s in self.sources))
 
 
-def collect_schemas(path: str, inline: list[Element], reader: Reader) -> Schemas:
-    """The WSDL's inline schemas and every schema file they import or include, transitively."""
-    found = Schemas([SchemaSource(schema, path, schema.line) for schema in inline])
-    seen = {join_relative(path, PurePosixPath(path).name)}
+def is_remote(location: str) -> bool:
+    """A network location (never fetched). `file:` URLs are not remote: they are refused as absolute."""
+    return ("://" in location or location.startswith("//")) and not location.lower().startswith("file:")
+
+
+def local_target(importer: str, location: str, main: str, what: str, line: int) -> str:
+    """The file `location` names, relative to `importer`; refused when absolute or outside the project."""
+    if location.startswith(("/", "\\")) or location.lower().startswith("file:") or (
+            len(location) > 1 and location[1] == ":"):
+        raise ContractError(f"{what} is an absolute location; weave reads imports relative to the importing "
+                            "file only", importer, line)
+    target = join_relative(importer, location)
+    if not _inside(target, main):
+        raise ContractError(f"{what} names {target}, which is outside the project", importer, line)
+    return target
+
+
+def _inside(target: str, main: str) -> bool:
+    cwd = os.getcwd()
+    main_abs = os.path.normpath(os.path.join(cwd, main))
+    root = cwd if main_abs.startswith(cwd.rstrip(os.sep) + os.sep) else os.path.dirname(main_abs)
+    full = os.path.normpath(os.path.join(cwd, target))
+    return full == root or full.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def schema_source(schema: Element, file: str, anchor: int, namespace: str | None = None) -> SchemaSource:
+    own = schema.attrs.get("targetNamespace")
+    return SchemaSource(schema, file, anchor, own if own is not None else namespace or "")
+
+
+def collect_schemas(path: str, inline: list[SchemaSource], reader: Reader, read: set[str] | None = None) -> Schemas:
+    """The WSDL's inline schemas (and schema files `wsdl:import`ed) and every schema file they import or
+    include, transitively. `read`: files already read (the WSDL documents), never read again."""
+    found = Schemas(list(inline))
+    seen = set(read or ()) | {join_relative(path, PurePosixPath(path).name)}
+    seen |= {s.file for s in inline if s.file != path}
     index = 0
     while index < len(found.sources):
         source = found.sources[index]
@@ -52,32 +91,35 @@ def collect_schemas(path: str, inline: list[Element], reader: Reader) -> Schemas
             location = directive.attrs.get("schemaLocation")
             if directive.ns != XSD or directive.local not in _DIRECTIVES or not location:
                 continue
-            if "://" in location or location.startswith("//"):
+            if is_remote(location):
                 found.remote.append(location)
                 continue
-            target = join_relative(source.file, location)
+            what = f"xs:{directive.local} schemaLocation '{location}'"
+            target = local_target(source.file, location, path, what, directive.line)
             if target in seen:
                 continue  # already read: a cycle, or a second import of the same file
             if len(seen) >= MAX_FILES:
                 raise ContractError(f"more than {MAX_FILES} schema files are imported", source.file, directive.line)
             seen.add(target)
-            schema = _read(target, location, directive, source.file, reader)
+            schema = read_xml(target, what, directive, source.file, reader)
+            if schema.ns != XSD or schema.local != "schema":
+                raise ContractError(f"{target} (from {what}) is not an XML Schema (expected xs:schema)", target,
+                                    schema.line)
             anchor = source.anchor if source.file != path else directive.line
-            found.sources.append(SchemaSource(schema, target, anchor))
+            chameleon = source.namespace if directive.local != "import" else None
+            found.sources.append(schema_source(schema, target, anchor, chameleon))
     return found
 
 
-def _read(target: str, location: str, directive: Element, importer: str, reader: Reader) -> Element:
-    what = f"xs:{directive.local} schemaLocation '{location}'"
+def read_xml(target: str, what: str, directive: Element, importer: str, reader: Reader) -> Element:
+    """The root element of the file an import directive names (a `ContractError` at the directive if it is
+    missing, at the file's own line if it is not well-formed XML)."""
     try:
         raw = reader(target)
     except (KeyError, OSError, ContractError):
         raise ContractError(f"{what} names {target}, which does not exist or cannot be read", importer,
                             directive.line) from None
     try:
-        root = parse_xml(raw)
+        return parse_xml(raw)
     except XmlError as exc:
         raise ContractError(f"{target} (from {what}): {exc}", target, exc.line) from None
-    if root.ns != XSD or root.local != "schema":
-        raise ContractError(f"{target} (from {what}) is not an XML Schema (expected xs:schema)", target, root.line)
-    return root
