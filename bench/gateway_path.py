@@ -192,7 +192,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
          "unit": "share of the full route's Python bytecodes spent on the plugins (deterministic, noise-free)",
          "detail": {"bytecodes_per_request": {k: round(v, 1) for k, v in ops.items()},
                     "added_over_bare": {k: round(v - ops["bare"], 1) for k, v in ops.items() if k != "bare"},
-                    "note": "C work (sha256, orjson, header bytes, the parser) is not counted; a regression check, "
+                    "note": "C work (the key digest, orjson, header bytes, the parser) is not counted; a regression check, "
                             "not a time"}},
     ]
 
