@@ -1,9 +1,10 @@
 """Run history bookkeeping: worker and revision on every run row, and a run whose worker died is closed.
 
 In-process: the store's stale-run statements on both backends (a live lease protects its run; an expired,
-released or taken-over one does not; a worker presumed lost that comes back has the last word), the Redis-lease
-path (closed by the next run only), and the migration of an existing state database (schema 2 → 3).
-The kill -9 end-to-end tests are in test_run_history_cli.py.
+released or taken-over one does not; a worker presumed lost that comes back has the last word), an abandoned
+row's end time (its lease's last renewal, else its start), the Redis-lease path (closed by the next run only),
+and the migration of an existing state database (schema 2 → 4, 3 → 4).
+The kill -9 end-to-end tests (with `weave runs`, `weave status` and `weave serve`) are in test_run_history_cli.py.
 """
 
 from __future__ import annotations
@@ -118,8 +119,10 @@ async def test_the_next_lease_holder_closes_runs_under_a_lease_outside_the_store
         recorder = StateRunRecorder(store, revision=2, worker="host-b:2")
         run = await recorder.start(JOB, second)
         old = await store.run_get(dead)
-        assert old.status == "abandoned" and old.finished_at is not None
-        assert old.error == f"worker lost: the run never recorded its end; the job's lease was taken over by host-b:2 (run {run})"
+        assert old.status == "abandoned" and old.finished_at == old.started_at  # no renewal seen by the store
+        assert old.error is not None and old.error.startswith(
+            f"worker lost: the run never recorded its end; the job's lease was taken over by host-b:2 (run {run}); "
+            "noticed ") and old.error.endswith(", ended at its lease's last renewal")
         await recorder.finish(run, result(1200))
         new = await store.run_get(run)
         assert new.status == "ok" and new.counts["took_over"] == [dead] and new.counts["loaded"] == 1200
@@ -148,10 +151,84 @@ async def test_an_existing_state_database_migrates_to_run_leases(state_url: str,
             await old.close()
     store = await open_state(state_url)
     try:
-        assert await store.schema_version() == 3
+        assert await store.schema_version() == 4
         (row,) = await store.runs()
         assert (row.integration, row.status, row.revision, row.worker) == ("legacy", "running", 4, "host-z:9")
         assert row.lease_key is None and row.lease_holder is None
         assert await reap_stale_runs(store) == []  # no lease recorded: left to the next run of the job
+        lease = StateLease(store, "host-y:8")
+        assert await lease.acquire("legacy", 30)
+        await StateRunRecorder(store).start("legacy", lease)
+        closed = await store.run_get(row.id)
+        assert (closed.status, closed.finished_at) == ("abandoned", 1.0)  # no evidence of life after its start
     finally:
         await store.close()
+
+
+async def test_a_run_leased_before_migration_4_ends_at_its_start(state_url: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import weave.state._migrate as migrate
+    from weave.state.migrations import for_dialect
+
+    with monkeypatch.context() as patch:  # a run under a lease, recorded by the weave before migration 4
+        patch.setattr(migrate, "for_dialect", lambda name: tuple(m for m in for_dialect(name) if m.version < 4))
+        old = await open_state(state_url)
+        try:
+            assert await old.schema_version() == 3
+            assert await old.acquire_lease(f"etl:{JOB}", "old-worker:1", 0.2)
+            run = await old.run_start(JOB, "batch", worker="old-worker", lease_key=f"etl:{JOB}",
+                                      lease_holder="old-worker:1")
+        finally:
+            await old.close()
+    store = await open_state(state_url)
+    try:
+        assert await store.schema_version() == 4
+        await expire(store, f"etl:{JOB}")
+        assert await reap_stale_runs(store) == [run]
+        row = await store.run_get(run)
+        assert row.status == "abandoned" and row.finished_at == row.started_at
+    finally:
+        await store.close()
+
+
+async def lease_row(store: Any, key: str) -> tuple[str, float]:
+    """(holder, expires_at) of a lease, expired or not."""
+    row = await store._db.fetchone("SELECT holder, expires_at FROM weave_leases WHERE key = %s", (key,))
+    return str(row[0]), float(row[1])
+
+
+async def test_an_abandoned_run_ends_at_its_leases_last_renewal_not_when_noticed(store: Any) -> None:
+    lease, other = StateLease(store, "host-a:1"), StateLease(store, "host-b:2")
+    assert await lease.acquire(JOB, 0.3) and await other.acquire("other-job", 30)
+    recorder = StateRunRecorder(store)
+    run = await recorder.start(JOB, lease)
+    bystander = await recorder.start("other-job", other)
+    started = (await store.run_get(run)).started_at
+    renewals = []
+    for _ in range(3):  # each renewal is recorded on the run's row
+        assert await lease.renew(JOB, 0.3)
+        holder, expires = await lease_row(store, f"etl:{JOB}")
+        renewals.append(expires - 0.3)
+    assert holder == lease.holder and started <= renewals[0] <= renewals[-1]
+    assert await store.run_lease_renewed(f"etl:{JOB}", "someone-else", 0.3) == 0  # only the holder's rows
+    await expire(store, f"etl:{JOB}")
+    assert await reap_stale_runs(store) == [run]
+    row = await store.run_get(run)
+    assert row.status == "abandoned" and row.finished_at == pytest.approx(renewals[-1], abs=1e-6)
+    assert row.error.startswith("worker lost: its lease expired") and "; noticed 20" in row.error
+    assert row.error.endswith(", ended at its lease's last renewal")
+    assert (await store.run_get(bystander)).status == "running"
+
+    # the next holder closes a run the same way: ended at its last renewal, before the takeover
+    second = StateLease(store, "host-c:3")
+    assert await second.acquire(JOB, 0.3)
+    dead = await recorder.start(JOB, second)
+    assert await second.renew(JOB, 0.3)
+    renewed = (await lease_row(store, f"etl:{JOB}"))[1] - 0.3
+    await expire(store, f"etl:{JOB}")
+    third = StateLease(store, "host-d:4")
+    assert await third.acquire(JOB, 30)
+    taker = await StateRunRecorder(store, worker="host-d:4").start(JOB, third)
+    closed, new = await store.run_get(dead), await store.run_get(taker)
+    assert closed.status == "abandoned" and closed.finished_at == pytest.approx(renewed, abs=1e-6)
+    assert closed.finished_at < new.started_at

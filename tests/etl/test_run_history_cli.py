@@ -1,4 +1,5 @@
-"""kill -9 a real `weave run` mid-run, then read the history with a real `weave runs` (json and text).
+"""kill -9 a real `weave run` mid-run, then read the history with a real `weave runs` (json and text), `weave status`
+and a real `weave serve`'s /status/api (which closes the run itself), on SQLite and PostgreSQL state.
 
 The source service holds back every page from offset 400 until the test opens a gate, so the run is stopped
 deterministically after three committed chunks (360 rows) with its lease held and renewed; then it is killed.
@@ -16,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,10 @@ def poll(check: Any, what: str, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def kill_mid_run(env: dict[str, str], gate: Gate) -> int:
+def kill_mid_run(env: dict[str, str], gate: Gate, while_alive: Callable[[], None] | None = None) -> int:
     """Start `weave run`, wait until it committed 3 chunks and waits on the held page, check that a live run
-    stays `running` in `weave runs` (worker and revision shown), then SIGKILL it. Returns its pid."""
+    stays `running` in `weave runs` (worker and revision shown), call `while_alive`, then SIGKILL it. Returns its
+    pid."""
     weave(env, "apply", "specs", "--auto-approve")
     proc = spawn(env, "run", JOB, "--format", "json")
     try:
@@ -153,6 +155,8 @@ def kill_mid_run(env: dict[str, str], gate: Gate) -> int:
         assert (live["status"], live["finished_at"], live["revision"]) == ("running", None, 1)
         assert live["worker"] == f"{socket.gethostname()}:{proc.pid}"
         assert live["lease_holder"].startswith(f"{live['worker']}:")
+        if while_alive is not None:
+            while_alive()
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
@@ -216,9 +220,11 @@ async def test_the_next_run_closes_a_killed_workers_run(env: dict[str, str], gat
     check_resumed(result, pid, env)
     new, old = history(env)
     assert old["status"] == "abandoned" and old["worker"] == f"{socket.gethostname()}:{killed}"
-    assert old["error"] == (f"worker lost: the run never recorded its end; the job's lease was taken over by "
-                            f"{new['worker']} (run {new['id']})")
+    assert old["error"].startswith(f"worker lost: the run never recorded its end; the job's lease was taken over by "
+                                   f"{new['worker']} (run {new['id']}); noticed ")
+    assert old["error"].endswith(", ended at its lease's last renewal")
     assert old["finished_at"] is not None and old["counts"] == {}
+    assert old["finished_at"] < new["started_at"]  # its last lease renewal, before the takeover noticed it
     assert new["status"] == "ok" and new["counts"]["took_over"] == [old["id"]] and new["counts"]["loaded"] == N
 
     text = weave(env, "runs", JOB).stdout
@@ -236,4 +242,125 @@ async def test_weave_status_shows_a_killed_workers_run_as_abandoned(env: dict[st
     assert last["status"] == "abandoned" and last["finished_at"] is not None and last["counts"] == {}
     (row,) = history(env)
     assert row["worker"] == f"{socket.gethostname()}:{killed}"
+    gate.opened.set()
+
+
+TTL = 3.0  # the spec's lease_ttl
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_env(request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """`env` with the state on SQLite (the bus in the same file), or on PostgreSQL (the bus in a SQLite file)."""
+    if request.param == "sqlite":
+        return env
+    return {**env, "WEAVE_STATE": request.getfixturevalue("pg_dsn"), "WEAVE_BUS": f"sqlite:///{tmp_path / 'bus.db'}"}
+
+
+async def lease_times(env: dict[str, str]) -> tuple[float, float]:
+    """(acquired_at, expires_at) of the job's lease as the store has it, expired or not."""
+    store = await open_state(env["WEAVE_STATE"])
+    try:
+        row = await store._db.fetchone("SELECT acquired_at, expires_at FROM weave_leases WHERE key = %s",
+                                       (f"etl:{JOB}",))
+        assert row is not None
+        return float(row[0]), float(row[1])
+    finally:
+        await store.close()
+
+
+class Serve:
+    """A real `weave serve` subprocess (uvicorn on a free loopback port), without an admin token."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from weave.sandbox.services import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "weave", "serve", "--port", str(self.port)], env=env,
+                                     cwd=env["WEAVE_TEST_DIR"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True)
+
+    def get(self, path: str) -> Any:
+        import httpx
+
+        response = httpx.get(f"{self.url}{path}", timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def ready(self) -> bool:
+        import httpx
+
+        assert self.proc.poll() is None, self.proc.communicate()[1][-3000:]
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def last_run(self) -> dict[str, Any]:
+        rows = {row["name"]: row for row in self.get("/status/api")["integrations"]}
+        last: dict[str, Any] = rows[JOB]["last_run"]
+        return last
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.communicate()
+
+
+def noticed_at(error: str) -> float:
+    import datetime as dt
+    import re
+
+    found = re.search(r"; noticed (\S+Z), ended at its lease's last renewal$", error)
+    assert found, error
+    return dt.datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
+
+
+def test_served_status_closes_a_killed_workers_run_ended_at_its_last_lease_renewal(state_env: dict[str, str],
+                                                                                   gate: Gate) -> None:
+    """Nobody runs `weave runs`, `weave status` or the job again: `weave serve`'s /status/api closes the run
+    itself, and the row's end is the lease's last renewal (expiry minus TTL, read from the lease table after
+    the kill), not the moment the loss was noticed."""
+    env = state_env
+    serve: Serve | None = None
+
+    def while_alive() -> None:
+        nonlocal serve
+        serve = Serve(env)
+        poll(serve.ready, "weave serve ready")
+        # renewed at least once (every ttl/3), so its last renewal is later than the run's start
+        poll(lambda: (t := asyncio.run(lease_times(env)))[1] - TTL > t[0] + 0.5, "a lease renewal", timeout=30)
+        live = serve.last_run()  # a live lease protects the run from the served status too
+        assert (live["status"], live["finished_at"]) == ("running", None)
+
+    try:
+        kill_mid_run(env, gate, while_alive)
+        assert serve is not None
+        acquired, expires = asyncio.run(lease_times(env))  # nobody renews it after the kill
+        renewed = expires - TTL
+
+        def closed() -> bool:
+            assert serve is not None
+            return serve.last_run()["status"] != "running"
+
+        poll(closed, "the served status to close the run", timeout=30)
+        last = serve.last_run()
+        assert last["status"] == "abandoned" and last["counts"] == {}
+        assert last["error"].startswith("worker lost: its lease expired")
+        assert last["finished_at"] == pytest.approx(renewed, abs=1e-6)  # the last renewal, not the detection
+        assert last["started_at"] < acquired + 0.5 < last["finished_at"] < expires <= noticed_at(last["error"]) + 1
+        (detail,) = [r for r in serve.get(f"/status/api/integrations/{JOB}")["runs"] if r["id"] == last["id"]]
+        assert (detail["status"], detail["finished_at"], detail["error"]) == ("abandoned", last["finished_at"],
+                                                                              last["error"])
+    finally:
+        if serve is not None:
+            serve.stop()
+    (row,) = history(env)  # `weave runs` reads the same row: closed once, by the served status
+    assert (row["id"], row["status"], row["finished_at"], row["error"]) == (last["id"], "abandoned",
+                                                                           last["finished_at"], last["error"])
+    assert row["duration_s"] == pytest.approx(renewed - row["started_at"], abs=1e-6)
     gate.opened.set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from weave.runtime.status import STATUS_FORMAT, integration_rows
+from weave.runtime.status import STATUS_FORMAT, integration_rows, last_runs
 from weave.state import open_state
 
 
@@ -44,16 +44,11 @@ async def status(state_url: str, bus_url: str | None = None) -> dict[str, Any]:
         bus = bus_url or (state_url if sqlite_path(state_url) is not None else None)
         extra = await subscriber_status(bus, (revision.specs or {}).get("documents", [])) if bus else {}
         rows = await integration_rows(state, revision.plan or {}, extra)
-        from weave.etl import reap_stale_runs
-
-        await reap_stale_runs(state)  # as `weave runs` does: a killed worker's run is shown `abandoned`
-        latest_runs = {r.integration: r for r in reversed(await state.runs(limit=500))}
+        runs = await last_runs(state, revision.plan or {})  # closes a killed worker's run first (`abandoned`)
         schedules = _next_runs(revision)
         for row in rows:
-            run = latest_runs.get(row["name"])
-            if run is not None:
-                row["last_run"] = {"id": run.id, "status": run.status, "started_at": run.started_at,
-                                   "finished_at": run.finished_at, "counts": run.counts}
+            if row["name"] in runs:
+                row["last_run"] = runs[row["name"]]
             if row["name"] in schedules:
                 row["next_run"] = schedules[row["name"]]
         return {"format": STATUS_FORMAT, "revision": revision.id, "integrations": rows}

@@ -2,15 +2,18 @@
 
 - `StateCheckpointStore`: checkpoints of non-database targets, in the store's cursor table (`etl:<job>`);
   database targets keep theirs in `_weave_cursors` inside the target, committed with each chunk.
-- `StateLease`: the store's leases (one holder per job across processes and hosts, the store's clock).
+- `StateLease`: the store's leases (one holder per job across processes and hosts, the store's clock); each
+  renewal is also recorded on the run rows holding the lease (when the worker was last alive).
 - `StateRunRecorder`: run history (`weave runs`): a `running` row at start (worker, revision, the lease it holds),
   counts/duration/error at the end. A run whose worker died is closed as `abandoned` by the next run that takes
-  the job's lease, or by `reap_stale_runs` (what `weave runs` calls) once its lease is gone.
+  the job's lease, or by `reap_stale_runs` (what `weave runs`, `weave status` and the served status call) once
+  its lease is gone; its end time is its lease's last renewal, its error says when the loss was noticed.
 - `StateDeadLetters`: a dead-letter hook putting each rejected record into the store's DLQ with its reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import socket
@@ -22,6 +25,14 @@ CURSOR_PREFIX = "etl:"
 LEASE_PREFIX = "etl:"
 KIND = "batch"
 STALE = "worker lost: its lease expired without renewal (or was released) and the run never recorded its end"
+ENDED = "ended at its lease's last renewal"
+
+
+def noticed(reason: str) -> str:
+    """`reason` stamped with when the loss was noticed (this host's clock, UTC); the row's end time is not that
+    moment but the last evidence of the worker being alive (its lease's last renewal, else the run's start)."""
+    at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{reason}; noticed {at}, {ENDED}"
 
 
 def default_worker() -> str:
@@ -30,9 +41,11 @@ def default_worker() -> str:
 
 
 async def reap_stale_runs(store: Any) -> list[int]:
-    """Close (`abandoned`, ended now) every `running` row whose worker no longer holds the lease it recorded;
-    their ids. Rows of runs under a lease outside the store (Redis) are closed by the next run instead."""
-    return list(await store.run_abandon_stale(STALE))
+    """Close (`abandoned`) every `running` row whose worker no longer holds the lease it recorded; their ids.
+    A row ends at its lease's last renewal (when its worker was last known alive), and its error says when the
+    loss was noticed. A read when nothing is stale (cheap enough for every status request). Rows of runs under a
+    lease outside the store (Redis) are closed by the next run instead."""
+    return list(await store.run_abandon_stale(noticed(STALE)))
 
 
 class StateCheckpointStore:
@@ -68,7 +81,12 @@ class StateLease:
         return bool(await self._store.acquire_lease(self.key(key), self.holder, ttl_s))
 
     async def renew(self, key: str, ttl_s: float) -> bool:
-        return bool(await self._store.renew_lease(self.key(key), self.holder, ttl_s))
+        """Renew the lease; once renewed, the run rows holding it record the renewal (their end time, should the
+        worker die before the next one)."""
+        if not await self._store.renew_lease(self.key(key), self.holder, ttl_s):
+            return False
+        await self._store.run_lease_renewed(self.key(key), self.holder, ttl_s)
+        return True
 
     async def release(self, key: str) -> None:
         await self._store.release_lease(self.key(key), self.holder)
@@ -81,7 +99,8 @@ class StateRunRecorder:
     of this store, the row also records the lease (key, holder), so `reap_stale_runs` can tell a live run from
     one whose worker died. Holding any lease, `start` also closes the job's other rows still `running` as
     `abandoned`: they belong to a worker that lost the lease without recording an end (kill -9, power loss).
-    Their committed chunks are counted by the run that resumes them, never by the abandoned row.
+    Such a row ends when its worker was last known alive: its lease's last renewal when the lease lives in this
+    store, else the run's start (a Redis lease's renewals are not seen here). Their committed chunks are counted by the run that resumes them, never by the abandoned row.
     """
 
     def __init__(self, store: Any, *, revision: int | None = None, worker: str | None = None) -> None:
@@ -103,8 +122,8 @@ class StateRunRecorder:
         run_id = int(await self._store.run_start(job, KIND, revision=self._revision, worker=self._worker,
                                                  lease_key=key, lease_holder=holder))
         if lease is not None:  # we hold the job's lease: any other `running` row of it lost its worker
-            reason = (f"worker lost: the run never recorded its end; the job's lease was taken over by "
-                      f"{self._worker} (run {run_id})")
+            reason = noticed(f"worker lost: the run never recorded its end; the job's lease was taken over by "
+                             f"{self._worker} (run {run_id})")
             abandoned = await self._store.run_abandon_running(job, KIND, reason, keep=run_id)
             if abandoned:
                 self._took_over[run_id] = list(abandoned)

@@ -8,6 +8,7 @@ from typing import Any
 
 WINDOW_SECONDS = 15 * 60
 STATUS_FORMAT = "weave.status/v1"
+RUNS_PATTERN = "etl-batch"  # the integrations with a run history (weave.etl records every batch run)
 
 
 def health_of(row: dict[str, Any]) -> str:
@@ -50,6 +51,32 @@ async def integration_rows(state: Any, plan: dict[str, Any], extra: dict[str, di
     return rows
 
 
+def run_fields(run: Any) -> dict[str, Any]:
+    """A run row (`weave.state.RunRecord`) as the status reports it."""
+    return {"id": run.id, "kind": run.kind, "status": run.status, "started_at": run.started_at,
+            "finished_at": run.finished_at, "counts": run.counts, "error": run.error}
+
+
+async def last_runs(state: Any, plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each deployed batch integration's newest run, after closing the runs whose worker died.
+
+    The one path of `weave status`, `/status/api` and the status page: `weave.etl.reap_stale_runs` (as `weave runs`
+    and the next run of a job do) first, so a killed worker's run shows `abandoned` wherever it is read. Cheap
+    enough for every status request, no throttle needed: with nothing stale, the reap is one read of the
+    `running` rows (no write, no SQLite write lock), then one index lookup per batch integration.
+    """
+    from weave.etl import reap_stale_runs
+
+    await reap_stale_runs(state)
+    out: dict[str, dict[str, Any]] = {}
+    for entry in plan.get("integrations", []):
+        if RUNS_PATTERN in entry.get("patterns", []):
+            newest = await state.runs(entry["name"], limit=1)
+            if newest:
+                out[entry["name"]] = run_fields(newest[0])
+    return out
+
+
 async def collect_status(supervisor: Any) -> dict[str, Any]:
     current = supervisor.current
     revision = await supervisor.state.get_revision(current.id) if current else None
@@ -59,7 +86,12 @@ async def collect_status(supervisor: Any) -> dict[str, Any]:
             status = getattr(flow, "status_fields", None)
             if status is not None:
                 extra.setdefault(flow.name, {}).update(await status())
-    rows = await integration_rows(supervisor.state, revision.plan if revision else {}, extra)
+    plan = revision.plan if revision else {}
+    rows = await integration_rows(supervisor.state, plan, extra)
+    runs = await last_runs(supervisor.state, plan)
+    for row in rows:
+        if row["name"] in runs:
+            row["last_run"] = runs[row["name"]]
     return {"format": STATUS_FORMAT, "revision": current.id if current else 0, "worker": supervisor.worker_id,
             "integrations": rows, "skipped": current.skipped if current else {},
             "topology": _topology(revision)}
@@ -101,13 +133,15 @@ async def integration_detail(supervisor: Any, name: str) -> dict[str, Any] | Non
     if integration is None:
         return None
     owner = project.owners.get(integration.owner or "")
+    from weave.etl import reap_stale_runs
+
+    await reap_stale_runs(supervisor.state)  # as last_runs: a killed worker's run is shown `abandoned`
     runs = await supervisor.state.runs(name, limit=10)
     dlq = await supervisor.state.dlq_list(name, limit=20)
     patterns = sorted({f.pattern for f in current.flows if f.name == name})
     return {"name": name, "owner": integration.owner, "contacts": owner.contacts if owner else None,
             "patterns": patterns, "description": integration.raw.get("description"),
-            "runs": [{"id": r.id, "kind": r.kind, "status": r.status, "counts": r.counts,
-                      "started_at": r.started_at, "finished_at": r.finished_at} for r in runs],
+            "runs": [run_fields(r) for r in runs],
             "skipped": {k: v for k, v in current.skipped.items() if k.split("/")[0] == name},
             "dlq": [{"id": e.id, "target": e.target, "attempts": e.attempts, "error": e.error[:500], "key": e.key,
                      "correlation_id": e.headers.get("correlation_id"), "created_at": e.created_at} for e in dlq]}

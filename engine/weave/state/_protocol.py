@@ -187,14 +187,18 @@ class StateStore(Protocol):
     ) -> None:
         """The run's end. Also over an `abandoned` row: a worker presumed lost that comes back has the last word."""
         ...
+    async def run_lease_renewed(self, lease_key: str, lease_holder: str, ttl: float) -> int:
+        """The `running` rows holding this lease record its renewal time (`alive_at`, migration 4)."""
+        ...
     async def run_abandon_running(
         self, integration: str, kind: str, error: str, *, keep: int | None = None
     ) -> list[int]:
-        """Every `running` row of integration/kind but `keep` becomes `abandoned` (ended now): for the lease
-        holder, who alone can run the job."""
+        """Every `running` row of integration/kind but `keep` becomes `abandoned`, ended when its worker was last
+        known alive (its lease's last renewal, else its start): for the lease holder, who alone can run the job."""
         ...
     async def run_abandon_stale(self, error: str) -> list[int]:
-        """Every `running` row whose recorded lease its holder no longer holds becomes `abandoned`."""
+        """Every `running` row whose recorded lease its holder no longer holds becomes `abandoned`, ended at its
+        lease's last renewal (else its start)."""
         ...
     async def run_get(self, run_id: int) -> RunRecord | None: ...
     async def runs(

@@ -14,6 +14,12 @@ _RUN_COLS = ("id, integration, kind, status, started_at, finished_at, counts, er
              "lease_holder")
 _KEY_COLS = "key_id, consumer, key_hash, scopes, created_at, revoked_at"
 BUCKET_S = 60
+# An abandoned run's end: its lease's last renewal (migration 4), else its start (no later evidence of life).
+_LAST_ALIVE = "COALESCE(alive_at, started_at)"
+# A running row whose recorded lease its holder no longer holds, on the store's clock.
+_STALE = """status = 'running' AND lease_key IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM weave_leases l WHERE l.key = weave_runs.lease_key
+      AND l.holder = weave_runs.lease_holder AND l.expires_at > weave_now())"""
 
 
 def _run(row: Row) -> RunRecord:
@@ -151,13 +157,25 @@ class RecordsMixin:
         if not touched:
             raise StateError(f"unknown run id {run_id}")
 
+    async def run_lease_renewed(self, lease_key: str, lease_holder: str, ttl: float) -> int:
+        """Record on the `running` rows holding this lease that it was just renewed for `ttl` seconds: `alive_at`
+        becomes the lease's renewal time (its expiry minus `ttl`, as the lease table has it), the evidence of when
+        the worker was last alive should it die. How many rows were stamped."""
+        return await self._db.execute(
+            """UPDATE weave_runs SET alive_at = COALESCE((SELECT l.expires_at - %s FROM weave_leases l
+                WHERE l.key = weave_runs.lease_key AND l.holder = weave_runs.lease_holder), alive_at)
+            WHERE status = 'running' AND lease_key = %s AND lease_holder = %s""",
+            (float(ttl), lease_key, lease_holder),
+        )
+
     async def run_abandon_running(
         self, integration: str, kind: str, error: str, *, keep: int | None = None
     ) -> list[int]:
-        """Mark every `running` row of `integration`/`kind` but `keep` `abandoned` (ended now, with `error`); their
-        ids. Only for a caller holding the job's exclusive lease: no other run of it can be alive."""
+        """Mark every `running` row of `integration`/`kind` but `keep` `abandoned` (with `error`); their ids.
+        Only for a caller holding the job's exclusive lease: no other run of it can be alive. A row's end time is
+        when its worker was last known alive (`_LAST_ALIVE`), not now."""
         rows = await self._db.fetchall(
-            """UPDATE weave_runs SET status = 'abandoned', finished_at = weave_now(), error = %s
+            f"""UPDATE weave_runs SET status = 'abandoned', finished_at = {_LAST_ALIVE}, error = %s
             WHERE integration = %s AND kind = %s AND status = 'running' AND id <> %s RETURNING id""",
             (error, integration, kind, -1 if keep is None else int(keep)),
             write=True,
@@ -166,13 +184,16 @@ class RecordsMixin:
 
     async def run_abandon_stale(self, error: str) -> list[int]:
         """Mark `abandoned` every `running` row that recorded a lease its holder no longer holds (expired
-        unrenewed, released or taken over); their ids. Rows without a recorded lease are left alone."""
+        unrenewed, released or taken over); their ids. Rows without a recorded lease are left alone. A row's end
+        time is when its worker was last known alive (`_LAST_ALIVE`), not now.
+
+        A read first (the running rows, by index): the write, which takes SQLite's write lock, only when some
+        row is stale, so the status page can call this on every refresh."""
+        if not await self._db.fetchall(f"SELECT id FROM weave_runs WHERE {_STALE} LIMIT 1"):
+            return []
         rows = await self._db.fetchall(
-            """UPDATE weave_runs SET status = 'abandoned', finished_at = weave_now(), error = %s
-            WHERE status = 'running' AND lease_key IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM weave_leases l WHERE l.key = weave_runs.lease_key
-                  AND l.holder = weave_runs.lease_holder AND l.expires_at > weave_now())
-            RETURNING id""",
+            f"""UPDATE weave_runs SET status = 'abandoned', finished_at = {_LAST_ALIVE}, error = %s
+            WHERE {_STALE} RETURNING id""",
             (error,),
             write=True,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weave.state.migrations import Migration
 from weave.state.migrations.postgres_alerts import ALERTS
-from weave.state.migrations.postgres_runs import RUN_LEASES
+from weave.state.migrations.postgres_runs import RUN_ALIVE, RUN_LEASES
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", (
@@ -80,4 +80,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     )),
     ALERTS,  # weave.ownership
     RUN_LEASES,  # weave.etl: stale runs
+    RUN_ALIVE,  # weave.etl: an abandoned run's end time
 )

@@ -1,4 +1,8 @@
-"""SQLite migration 3: the lease a run held (weave.etl), so a run whose worker died can be told from a live one."""
+"""SQLite migrations 3 and 4 (weave.etl run history).
+
+3: the lease a run held, so a run whose worker died can be told from a live one.
+4: when that lease was last renewed, the end time of a run found abandoned (when its worker was last alive).
+"""
 
 from __future__ import annotations
 
@@ -9,4 +13,11 @@ RUN_LEASES = Migration(3, "run_leases", (
     "ALTER TABLE weave_runs ADD COLUMN lease_holder TEXT",
     # The rows still `running`: what the stale-run sweeps read.
     "CREATE INDEX weave_runs_running ON weave_runs (integration, kind) WHERE status = 'running'",
+))
+
+RUN_ALIVE = Migration(4, "run_alive", (
+    # The run's lease's last renewal (`run_lease_renewed`): an abandoned run's end time.
+    "ALTER TABLE weave_runs ADD COLUMN alive_at REAL",
+    # The running rows holding a lease: what each renewal stamps.
+    "CREATE INDEX weave_runs_lease ON weave_runs (lease_key, lease_holder) WHERE status = 'running'",
 ))
