@@ -27,6 +27,7 @@ from weave.etl import (
     default_worker,
     reap_stale_runs,
 )
+from weave.etl._state import ENDED
 from weave.state import open_state
 
 JOB = "customers-load"
@@ -122,7 +123,7 @@ async def test_the_next_lease_holder_closes_runs_under_a_lease_outside_the_store
         assert old.status == "abandoned" and old.finished_at == old.started_at  # no renewal seen by the store
         assert old.error is not None and old.error.startswith(
             f"worker lost: the run never recorded its end; the job's lease was taken over by host-b:2 (run {run}); "
-            "noticed ") and old.error.endswith(", ended at its lease's last renewal")
+            "noticed ") and old.error.endswith(", " + ENDED)
         await recorder.finish(run, result(1200))
         new = await store.run_get(run)
         assert new.status == "ok" and new.counts["took_over"] == [dead] and new.counts["loaded"] == 1200
@@ -216,7 +217,7 @@ async def test_an_abandoned_run_ends_at_its_leases_last_renewal_not_when_noticed
     row = await store.run_get(run)
     assert row.status == "abandoned" and row.finished_at == pytest.approx(renewals[-1], abs=1e-6)
     assert row.error.startswith("worker lost: its lease expired") and "; noticed 20" in row.error
-    assert row.error.endswith(", ended at its lease's last renewal")
+    assert row.error.endswith(", " + ENDED)
     assert (await store.run_get(bystander)).status == "running"
 
     # the next holder closes a run the same way: ended at its last renewal, before the takeover

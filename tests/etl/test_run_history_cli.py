@@ -24,6 +24,7 @@ from typing import Any
 import etl_testkit as kit
 import pytest
 
+from weave.etl._state import ENDED
 from weave.state import open_state
 
 ROOT = Path(__file__).parents[2]
@@ -222,7 +223,7 @@ async def test_the_next_run_closes_a_killed_workers_run(env: dict[str, str], gat
     assert old["status"] == "abandoned" and old["worker"] == f"{socket.gethostname()}:{killed}"
     assert old["error"].startswith(f"worker lost: the run never recorded its end; the job's lease was taken over by "
                                    f"{new['worker']} (run {new['id']}); noticed ")
-    assert old["error"].endswith(", ended at its lease's last renewal")
+    assert old["error"].endswith(", " + ENDED)
     assert old["finished_at"] is not None and old["counts"] == {}
     assert old["finished_at"] < new["started_at"]  # its last lease renewal, before the takeover noticed it
     assert new["status"] == "ok" and new["counts"]["took_over"] == [old["id"]] and new["counts"]["loaded"] == N
@@ -315,7 +316,7 @@ def noticed_at(error: str) -> float:
     import datetime as dt
     import re
 
-    found = re.search(r"; noticed (\S+Z), ended at its lease's last renewal$", error)
+    found = re.search(r"; noticed (\S+Z), " + re.escape(ENDED) + "$", error)
     assert found, error
     return dt.datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
 

@@ -100,8 +100,10 @@ def runs(integration: str | None, state_url: str | None, bus_url: str | None, co
     """Run history (batch runs), newest first: status, worker (host:pid), deployed revision, counts, duration.
 
     A run whose worker died (kill -9, lost host) is shown `abandoned` once its lease has expired unrenewed:
-    reading the history closes such rows (and the next run of the job does too). Its committed chunks are
-    counted by the run that resumes it.
+    reading the history closes such rows (so do `weave status`, the status page of `weave serve` and the next
+    run of the job). Its end time (and seconds) is its worker's last sign of life, the last renewal of its
+    lease (else its start), not when the loss was noticed; its error says when that was. Its committed chunks
+    are counted by the run that resumes it.
 
     \b
     Examples:

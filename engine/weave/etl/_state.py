@@ -25,7 +25,7 @@ CURSOR_PREFIX = "etl:"
 LEASE_PREFIX = "etl:"
 KIND = "batch"
 STALE = "worker lost: its lease expired without renewal (or was released) and the run never recorded its end"
-ENDED = "ended at its lease's last renewal"
+ENDED = "ended at its worker's last sign of life (its lease's last renewal, else its start)"
 
 
 def noticed(reason: str) -> str:
