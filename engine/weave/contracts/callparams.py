@@ -35,7 +35,7 @@ class Sent:
     """One query parameter, header or path segment a call sends, at the spec position that names it."""
 
     name: str
-    location: str  # query | header | path
+    location: str  # query | header | cookie | path
     step: str
     file: str
     line: int
@@ -73,7 +73,8 @@ def text_of(value: Any, templated: str) -> tuple[bool, str | None]:
 
 
 def mapping_uses(doc: Document, at: Anchor, block: Any, location: str, label: str, templated: str) -> list[Sent]:
-    """`params:` / `query:` / `headers:` entries of an operation block."""
+    """`params:` / `query:` / `headers:` entries of an operation block (scalars: the spec language has no
+    lists there; several values of one query parameter are written into the path, `?tag=a&tag=b`)."""
     out: list[Sent] = []
     if not isinstance(block, Mapping):
         return out
@@ -84,6 +85,40 @@ def mapping_uses(doc: Document, at: Anchor, block: Any, location: str, label: st
         line, col = doc.position((*at, key), key=True)
         out.append(Sent(str(key), location, label, doc.file, line, col, text, doc.position((*at, key))))
     return out
+
+
+def cookie_uses(doc: Document, at: Anchor, block: Any, label: str, templated: str) -> tuple[list[Sent], bool]:
+    """The cookies a `Cookie:` entry of `headers:` sends (`name=value; other=value`), each at its name in the
+    header value, and whether some are only known at run time (a templated name or a templated header)."""
+    out: list[Sent] = []
+    opaque = False
+    if not isinstance(block, Mapping):
+        return out, opaque
+    for key, value in block.items():
+        if str(key).lower() != "cookie" or value is None:
+            continue
+        if not isinstance(value, str):
+            continue  # a number or a boolean: no `name=value` pair
+        if templated == "jinja" and "{%" in value:
+            opaque = True  # a Jinja block may send any set of cookies
+            continue
+        offset = 0
+        for part in value.split(";"):
+            name, eq, raw = part.partition("=")
+            known_name, name_text = text_of(name.strip(), templated)
+            if name_text is None or not eq:
+                opaque |= known_name and name_text is None
+                offset += len(part) + 1
+                continue
+            start = offset + len(name) - len(name.lstrip())
+            value_start = offset + len(name) + 1 + len(raw) - len(raw.lstrip())
+            text = text_of(raw.strip(), templated)[1]
+            if text is not None and len(text) > 1 and text[0] == text[-1] == '"':
+                text = text[1:-1]  # RFC 6265: a cookie value may be quoted
+            out.append(Sent(name_text, "cookie", label, doc.file, *expression_position(doc, (*at, key), value, start),
+                            text, expression_position(doc, (*at, key), value, value_start) if raw.strip() else None))
+            offset += len(part) + 1
+    return out, opaque
 
 
 def path_uses(doc: Document, at: Anchor, path: str, label: str) -> tuple[list[Sent], list[Sent]]:
@@ -176,10 +211,13 @@ def implicit(project: Project, spec: Integration, system: str, role: str,
 
 
 def supplies(sent: Sent | None, auto_headers: frozenset[str], auto_query: frozenset[str], location: str,
-             name: str) -> bool:
-    """Whether a call supplies parameter `name` in `location`: the spec sends it, or weave does."""
-    if sent is not None or location in ("path", "cookie"):
+             name: str, opaque_cookies: bool = False) -> bool:
+    """Whether a call supplies parameter `name` in `location`: the spec sends it, or weave does (a cookie:
+    the spec's `Cookie` header names it, or has a part only known at run time)."""
+    if sent is not None or location == "path":
         return True
+    if location == "cookie":
+        return opaque_cookies
     if location == "header":
         return name.lower() in IGNORED_HEADERS or name.lower() in auto_headers
     return name in auto_query

@@ -136,8 +136,12 @@ def check_call(contract: Contract, call: Call, source: Source = None) -> list[Di
                                 element(body) or {} if types(body) == {"array"} else body, soap,
                                 f"response of {_where(contract, op)}", _data(call, op)))
     if call.query and op.query is not None:
+        named: set[tuple[str, int, int]] = set()  # a list's items and repeated keys: once per place
         for use in call.query:
-            if use.name not in op.query:
+            if (use.name, use.line, use.column) in named:
+                continue
+            named.add((use.name, use.line, use.column))
+            if use.name not in op.query and op.query_owner(use.name) is None:
                 close = difflib.get_close_matches(use.name, sorted(op.query), n=1)
                 out.append(make("WV703", f"{call.integration}: query parameter '{use.name}' is not declared by "
                                 f"{_where(contract, op)} (sent by {use.step})", use.file, use.line, use.column,

@@ -14,7 +14,8 @@ from typing import Any
 
 from weave.contracts.exprs import FieldPath
 from weave.contracts.flow import dotted
-from weave.contracts.model import Contract, Operation, Schema
+from weave.contracts.model import Contract, Operation, Param, Schema
+from weave.contracts.paramstyles import shape
 from weave.contracts.schemas import ITEMS, element, enum, properties, required, types, xsd_type
 
 MAX_DEPTH = 24
@@ -23,7 +24,8 @@ MAX_DEPTH = 24
 @dataclass(frozen=True)
 class Change:
     kind: str  # operation-removed | operation-added | field-removed | field-added | required-added |
-    #            type-changed | enum-changed | parameter-added | parameter-required | parameter-removed
+    #            type-changed | enum-changed | parameter-added | parameter-required | parameter-removed |
+    #            parameter-style-changed
     breaking: bool
     operation: str
     side: str  # request | response | operation | parameters (path: (location, name))
@@ -51,6 +53,8 @@ class Change:
             "parameter-added": f"{self._param} added to {self.operation}",
             "parameter-required": f"{self._param} of {self.operation} is now required",
             "parameter-removed": f"{self._param} removed from {self.operation}",
+            "parameter-style-changed": f"{self._param} of {self.operation} is now sent as {self.new} "
+                                       f"(was {self.old})",
         }[self.kind]
         return f"{text} ({self.note})" if self.note else text
 
@@ -93,9 +97,10 @@ def _schemas(before: Operation, after: Operation, side: str, old: Schema | None,
 
 
 def _parameters(before: Operation, after: Operation) -> list[Change]:
-    """Parameters are part of the request: a new required one, one made required, a removed one (a call that
-    sends it now sends an undeclared parameter) and a narrowed type or enum are breaking; `path` is
-    (location, name)."""
+    """Parameters are part of the request: a new required one (cookies too), one made required, a removed one
+    (a call that sends it now sends an undeclared parameter), a narrowed type or enum (of the parameter, its
+    array items or object properties) and a changed style/explode of an array or object are breaking; `path`
+    is (location, name)."""
     old = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in before.params}
     new = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in after.params}
     out: list[Change] = []
@@ -107,6 +112,9 @@ def _parameters(before: Operation, after: Operation) -> list[Change]:
             continue
         if param.required and not old[key].required:
             out.append(Change("parameter-required", True, after.key, "parameters", path, None, None, param.line))
+        was, now = _wire(old[key]), _wire(param)
+        if was != now and "scalar" not in (shape(old[key].schema), shape(param.schema)):
+            out.append(Change("parameter-style-changed", True, after.key, "parameters", path, was, now, param.line))
         out += [replace(c, side="parameters", line=param.line)
                 for c in _compare(old[key].schema, param.schema, after.key, "request", path, param.line, 0)]
     for key, param in old.items():
@@ -114,6 +122,11 @@ def _parameters(before: Operation, after: Operation) -> list[Change]:
             out.append(Change("parameter-removed", True, after.key, "parameters", (param.location, param.name),
                               _type_of(param.schema), None, after.line))
     return out
+
+
+def _wire(param: Param) -> str:
+    """How an array or object parameter travels: its style and explode."""
+    return f"style {param.wire_style}, explode {str(param.exploded).lower()}"
 
 
 def _type_of(schema: Schema) -> str:

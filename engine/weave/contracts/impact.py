@@ -6,17 +6,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
 from weave.contracts.callparams import find_sent, supplies
 from weave.contracts.diff import Change
 from weave.contracts.exprs import FieldPath
-from weave.contracts.model import Contract
-from weave.contracts.paramcheck import value_problem
+from weave.contracts.model import Contract, Param
+from weave.contracts.paramcheck import sent_for, value_problem
+from weave.contracts.paramstyles import shape, value_problems
 from weave.contracts.resolve import operation_for, record_root, request_prefix
-from weave.contracts.schemas import ITEMS, types
+from weave.contracts.schemas import ITEMS, properties, types
 from weave.contracts.usage import Call, Usage
 from weave.spec.model import Project
 
@@ -115,28 +116,55 @@ def _hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tup
 
 def _parameter_hits(change: Change, call: Call, old: Contract) -> list[tuple[str, str, tuple[str, int, int]]]:
     """A new or newly required parameter breaks the calls that do not supply it; a removed one, or a changed
-    type or enum, the calls that send it (at the spec position that sends it)."""
-    if len(change.path) != 2 or call.style != "http":
+    type, enum or style, the calls that send it (at the spec position that sends it). A change inside an array
+    (`query.status.[]`) or object parameter (`query.filter.role`) breaks the calls whose literal items or
+    properties no longer fit."""
+    if len(change.path) < 2 or call.style != "http":
         return []
-    location, name = change.path
-    sent = find_sent((*call.query, *call.headers), location, name)
+    location, name = str(change.path[0]), str(change.path[1])
+    op = operation_for(old, call)
+    param = op.param(location, name) if op is not None else None
+    sent = sent_for(op, call, param) if op is not None and param is not None else find_sent(
+        (*call.query, *call.headers, *call.cookies), location, name)
     if location == "path":  # the segment that fills it
         found = old.match(call.method, call.path or "")
-        index = next((i for i, param, _ in found[1].bound if param == name), None) if found else None
+        index = next((i for i, p, _ in found[1].bound if p == name), None) if found else None
         sent = call.segments[index] if index is not None and index < len(call.segments) else None
     if change.kind in ("parameter-added", "parameter-required"):
-        if supplies(sent, call.auto_headers, call.auto_query, location, name):
+        if supplies(sent, call.auto_headers, call.auto_query, location, name, call.opaque_cookies):
             return []
         return [(call.where, change.field, (call.file, call.line, call.column))]
-    if sent is None or (sent.value is not None and _still_fits(change, sent.value)):
+    if sent is None:
+        return []
+    sents = [s for s in (*call.query, *call.headers, *call.cookies)
+             if param is not None and op is not None and s.location == location
+             and (op.query_owner(s.name) is param if location == "query" else s.name.lower() == name.lower())]
+    sents = sents or [sent]
+    if all(s.value is not None for s in sents) and _still_fits(change, param, [(s.name, s.value) for s in sents]):
         return []
     return [(sent.step, sent.name, (sent.file, sent.line, sent.column))]
 
 
-def _still_fits(change: Change, value: str) -> bool:
+def _still_fits(change: Change, param: Param | None, sent: list[tuple[str, str | None]]) -> bool:
     """A literal the changed parameter still accepts breaks nothing (`status: open` when `closed` goes)."""
     if change.kind == "enum-changed" and isinstance(change.new, list):
-        return value_problem({"enum": change.new}, value) is None
-    if change.kind == "type-changed" and isinstance(change.new, str) and change.new != "any":
-        return value_problem({"type": change.new.split("/")}, value) is None
-    return False
+        schema: dict[str, Any] = {"enum": change.new}
+    elif change.kind == "type-changed" and isinstance(change.new, str) and change.new != "any":
+        schema = {"type": change.new.split("/")}
+    else:
+        return False
+    inner = change.path[2:]
+    if not inner:
+        if param is None or shape(param.schema) == "scalar":
+            return all(value_problem(schema, text or "") is None for _, text in sent)
+        return False  # an array or object parameter that became something else
+    if param is None or len(inner) != 1:
+        return False
+    if inner[0] == ITEMS and shape(param.schema) == "array":
+        narrowed = replace(param, schema={**param.schema, "items": schema})
+    elif shape(param.schema) == "object" and inner[0] in properties(param.schema):
+        narrowed = replace(param, schema={**param.schema, "properties": {
+            **properties(param.schema), inner[0]: schema}, "required": [], "additionalProperties": {}})
+    else:
+        return False
+    return not value_problems(narrowed, sent)

@@ -78,13 +78,24 @@ def match_path(template: str, path: str, loose: bool = False) -> PathMatch | Non
 
 @dataclass(frozen=True)
 class Param:
-    """A declared OpenAPI parameter (`in`: path | query | header | cookie; header names kept as written)."""
+    """A declared OpenAPI parameter (`in`: path | query | header | cookie; header names kept as written).
+    `style`/`explode` as declared (None: the OpenAPI default for `in`, see `wire_style` and `exploded`)."""
 
     name: str
     location: str
     required: bool = False
     schema: Schema = field(default_factory=dict, compare=False)
     line: int = 1
+    style: str | None = None
+    explode: bool | None = None
+
+    @property
+    def wire_style(self) -> str:
+        return self.style or ("form" if self.location in ("query", "cookie") else "simple")
+
+    @property
+    def exploded(self) -> bool:
+        return self.explode if self.explode is not None else self.wire_style == "form"
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,27 @@ class Operation:
         fold = location == "header"
         for param in self.params:
             if param.location == location and (param.name.lower() == name.lower() if fold else param.name == name):
+                return param
+        return None
+
+    def query_owner(self, name: str) -> Param | None:
+        """The declared query parameter a sent query key belongs to: the one of that name, the object parameter
+        of a deepObject key `name[property]`, or the object parameter with that property that is sent exploded
+        (style form, explode true: `?role=admin` for `filter: {role: admin}`)."""
+        own = self.param("query", name)
+        if own is not None:
+            return own
+        base, bracket, rest = name.partition("[")
+        for param in self.params:
+            kind = param.schema.get("type")
+            if param.location != "query" or not (kind == "object" or "properties" in param.schema
+                                                 or (isinstance(kind, list) and "object" in kind)):
+                continue
+            if bracket and rest.endswith("]") and param.name == base and param.wire_style == "deepObject":
+                return param
+            props = param.schema.get("properties")
+            if (not bracket and param.wire_style == "form" and param.exploded and isinstance(props, Mapping)
+                    and name in props):
                 return param
         return None
 

@@ -70,8 +70,10 @@ def _params(shared: Any, own: Any, resolver: Resolver, base: str, doc: Document,
                 continue
             schema: Schema = param["schema"] if isinstance(param.get("schema"), Mapping) else {}
             key = (name.lower() if location == "header" else name, str(location))
+            style = param.get("style") if isinstance(param.get("style"), str) else None
+            explode = param.get("explode") if isinstance(param.get("explode"), bool) else None
             found[key] = Param(name, str(location), location == "path" or param.get("required") is True, schema,
-                               doc.position((*where, "parameters", index))[0])
+                               doc.position((*where, "parameters", index))[0], style, explode)
     return tuple(found.values()), declared
 
 

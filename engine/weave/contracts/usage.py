@@ -51,6 +51,8 @@ class Call:
     segments: tuple[Sent, ...] = ()  # the path's segments, each at its column
     auto_headers: frozenset[str] = frozenset()  # lower-case names weave sends by itself (auth, idempotency …)
     auto_query: frozenset[str] = frozenset()  # query parameters weave (or a gateway client) adds
+    cookies: tuple[Sent, ...] = ()  # cookies the spec's `Cookie` header sends
+    opaque_cookies: bool = False  # the `Cookie` header has a part only known at run time
 
     @property
     def key(self) -> str:
@@ -70,6 +72,8 @@ class Call:
             out["query"] = [q.to_dict() for q in self.query]
         if self.headers:
             out["headers"] = [h.to_dict() for h in self.headers]
+        if self.cookies:
+            out["cookies"] = [c.to_dict() for c in self.cookies]
         if self.records is not None:
             out["records"] = dotted(self.records)
         return out
@@ -215,9 +219,11 @@ def _http_extras(project: Project, spec: Integration, system: str, role: str, op
              if role == "proxy" else [])
     headers = callparams.mapping_uses(doc, (*at, "headers"), op.get("headers"), "header", f"{label}.headers",
                                       templated)
+    cookies, opaque = callparams.cookie_uses(doc, (*at, "headers"), op.get("headers"), f"{label}.headers", templated)
     auto_headers, auto_query = callparams.implicit(project, spec, system, role, op)
     return {"query": tuple(query + in_path), "headers": tuple(headers), "segments": tuple(segments),
-            "auto_headers": auto_headers, "auto_query": auto_query}
+            "auto_headers": auto_headers, "auto_query": auto_query, "cookies": tuple(cookies),
+            "opaque_cookies": opaque}
 
 
 def _sink(spec: Integration, entry: Mapping[str, Any], index: int, target: str, flow: Flow,

@@ -1,0 +1,185 @@
+"""Literal values of array and object parameters, read the way the server reads them (OpenAPI `style` and
+`explode`), checked against the parameter's schema:
+
+    array, form + explode (query/cookie default)   ?status=a&status=b        each value is one item
+    array, form, explode: false                    ?status=a,b               items split at `,`
+    array, spaceDelimited / pipeDelimited          ?status=a%20b / a|b
+    array, simple (path/header default)            X-Ids: 1,2                items split at `,`
+    object, form/simple, explode: false            ?filter=role,admin,n,3    name,value pairs
+    object, simple, explode: true                  X-Filter: role=admin,n=3
+    object, form + explode (query default)         ?role=admin&n=3           each property its own key
+    object, deepObject                             ?filter[role]=admin
+
+`label` and `matrix` path styles (and arrays of objects) are not followed: such values stay unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from weave.contracts.model import Param, Schema
+from weave.contracts.paramvalues import describe, value_problem
+from weave.contracts.schemas import closed, element, properties, required, types
+
+_DELIMITERS = {"form": ",", "simple": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+def shape(schema: Schema) -> str:
+    """array | object | scalar (the kinds a parameter's schema allows, arrays and objects first)."""
+    kinds = types(schema) - {"null"}
+    if "array" in kinds:
+        return "array"
+    if "object" in kinds or (not kinds and properties(schema)):
+        return "object"
+    return "scalar"
+
+
+def array_items(param: Param, texts: Sequence[str]) -> list[tuple[int, str]] | None:
+    """(index of the sent value, item text) of every item the values carry; None when the style is not read."""
+    style = param.wire_style
+    if style not in _DELIMITERS:
+        return None
+    if style == "form" and param.exploded:
+        return list(enumerate(texts))
+    delimiter = _DELIMITERS[style]
+    return [(index, item) for index, text in enumerate(texts) if text for item in text.split(delimiter)]
+
+
+def value_problems(param: Param, sent: Sequence[tuple[str, str | None]]) -> list[tuple[int, str]]:
+    """(index into `sent`, why) for what a call sends for `param`. `sent` holds (key, text, None when only known
+    at run time); the key is the parameter's name, or for an object a deepObject `name[property]` or the
+    property an exploded form object sends as its own key. Unknown values are not checked, and an object or
+    array with an unknown part is not checked as a whole (required properties, item counts)."""
+    hidden = param.location in ("header", "cookie")  # such values are not echoed
+    kind = shape(param.schema)
+    if kind == "scalar":
+        return [(i, problem) for i, (_, text) in enumerate(sent)
+                if text is not None and (problem := value_problem(param.schema, text)) is not None]
+    if kind == "array":
+        known = [(i, text) for i, (_, text) in enumerate(sent) if text is not None]
+        found = array_problems(param, [text for _, text in known], hidden, len(known) == len(sent))
+        return [(known[j][0], problem) for j, problem in found]
+    return _object_problems(param, sent, hidden)
+
+
+def _object_problems(param: Param, sent: Sequence[tuple[str, str | None]], hidden: bool) -> list[tuple[int, str]]:
+    pairs: list[tuple[str, str]] = []
+    owners: list[int] = []
+    names: set[str] = set()
+    complete = True
+    out: list[tuple[int, str]] = []
+    exploded_form = param.location == "query" and param.wire_style == "form" and param.exploded
+    for index, (key, text) in enumerate(sent):
+        if key == param.name and not exploded_form and param.wire_style != "deepObject":
+            parsed = object_pairs(param, text) if text is not None else None
+            if parsed is None or isinstance(parsed, str) or param.wire_style not in ("form", "simple"):
+                complete = False
+                if isinstance(parsed, str):
+                    out.append((index, parsed))
+                continue
+            pairs += parsed
+            owners += [index] * len(parsed)
+            continue
+        if key == param.name:
+            complete = False  # a key the style does not use for this object: not read here
+            continue
+        prop = key[len(param.name) + 1:-1] if param.wire_style == "deepObject" else key
+        names.add(prop)
+        if text is not None:
+            pairs.append((prop, text))
+            owners.append(index)
+    names |= {name for name, _ in pairs}
+    for index, problem in object_problems(param, pairs, hidden, names if complete else None):
+        out.append((owners[index] if index >= 0 else 0, problem))
+    return out
+
+
+def array_problems(param: Param, texts: Sequence[str], hidden: bool, complete: bool = True) -> list[tuple[int, str]]:
+    """(index of the sent value, why) for the values of an array parameter (item counts only when `complete`)."""
+    found = array_items(param, texts)
+    if found is None:
+        return []
+    out: list[tuple[int, str]] = []
+    schema = element(param.schema) or {}
+    if shape(schema) == "scalar":
+        for position, (index, item) in enumerate(found):
+            problem = value_problem(schema, item)
+            if problem is not None:
+                label = f"item {position + 1}" if hidden else f"item '{item}'"
+                note = ""
+                if param.wire_style == "form" and param.exploded and "," in item:
+                    note = (f" (the contract reads one item per `{param.name}=` (style form, explode true): "
+                            f"repeat the parameter for several values)")
+                out.append((index, f"{label}: {problem}{note}"))
+    count = len(found)
+    low, high = param.schema.get("minItems"), param.schema.get("maxItems")
+    if not complete:
+        return out
+    if isinstance(low, int) and count < low and texts:
+        out.append((0, f"{count} item{'s' * (count != 1)}, fewer than minItems {low}"))
+    if isinstance(high, int) and count > high and texts:
+        out.append((0, f"{count} items, more than maxItems {high}"))
+    return out
+
+
+def object_pairs(param: Param, text: str) -> list[tuple[str, str]] | str:
+    """The (property, value) pairs one value of an object parameter carries, or why it cannot be read."""
+    style = param.wire_style
+    if style not in ("form", "simple"):
+        return []
+    parts = text.split(",") if text else []
+    if style == "simple" and param.exploded:
+        pairs = [part.partition("=") for part in parts]
+        if any(not eq for _, eq, _ in pairs):
+            return "which is not a list of name=value pairs (style simple, explode true)"
+        return [(name, value) for name, _, value in pairs]
+    if len(parts) % 2:
+        return f"which is not a list of name,value pairs (style {style}, explode false)"
+    return list(zip(parts[::2], parts[1::2], strict=True))
+
+
+def object_problems(param: Param, pairs: Sequence[tuple[str, str]], hidden: bool,
+                    present: set[str] | None) -> list[tuple[int, str]]:
+    """(index of the pair, why) for the properties of an object parameter; index -1: the object as a whole
+    (a required property missing from `present`, the names sent; None: not known)."""
+    props = properties(param.schema)
+    extra = param.schema.get("additionalProperties")
+    out: list[tuple[int, str]] = []
+    for index, (name, value) in enumerate(pairs):
+        schema = props.get(name)
+        if schema is None and isinstance(extra, Mapping):
+            schema = extra
+        if schema is None:
+            if closed(param.schema):
+                out.append((index, f"which has no property '{name}' (declared: {', '.join(sorted(props)) or 'none'})"))
+            continue
+        if shape(schema) != "scalar":
+            continue
+        problem = value_problem(schema, value)
+        if problem is not None:
+            shown = f"property '{name}'" if hidden else f"property '{name}' = '{value}'"
+            out.append((index, f"{shown}: {problem}"))
+    missing = sorted(required(param.schema) - present) if present is not None else []
+    if missing:
+        out.append((-1, f"which lacks the required propert{'ies' if len(missing) > 1 else 'y'} {', '.join(missing)}"))
+    return out
+
+
+def describe_param(param: Param) -> str:
+    """What a parameter accepts, for hints: its type, and how several values are sent."""
+    kind = shape(param.schema)
+    if kind == "array":
+        items = describe(element(param.schema) or {})
+        style = param.wire_style
+        if style == "form" and param.exploded:
+            how = f"`{param.name}=a&{param.name}=b`"
+        elif style in _DELIMITERS:
+            how = f"`a{_DELIMITERS[style]}b`"
+        else:
+            return f"an array of {items}"
+        return f"an array of {items}, sent as {how} (style {style}, explode {str(param.exploded).lower()})"
+    if kind == "object":
+        props = properties(param.schema)
+        listed = ", ".join(f"{name}: {describe(sub)}" for name, sub in props.items()) or "any properties"
+        return f"an object ({listed}), style {param.wire_style}, explode {str(param.exploded).lower()}"
+    return describe(param.schema)
