@@ -154,3 +154,21 @@ def test_value_problems_leave_unknown_parts_unchecked() -> None:
     assert value_problems(exploded, [("n", "x")]) == [(0, "property 'n' = 'x': which is not an integer")]
     assert value_problems(Param("k", "cookie", schema={"type": "integer"}), [("k", "x")]) == [
         (0, "which is not an integer")]
+
+
+@pytest.mark.parametrize("header, templated, cookies, opaque", [
+    ("'a=1; b=\"q\"'", "jinja", [("a", "1", 12), ("b", "q", 17)], False),   # a quoted value is unquoted
+    ('"s=${env:SESSION}; lang=en"', "jinja", [("s", None, 12), ("lang", "en", 30)], False),  # a secret: unknown
+    ('"{{ state.cookie }}"', "jinja", [], True),                               # any cookie may be in it
+    ('"{% if x %}a=1{% endif %}"', "jinja", [], True),
+    ('"sid={claims.sid}"', "gateway", [("sid", None, 12)], False),
+    ("7", "jinja", [], False),
+])
+def test_cookie_uses(header: str, templated: str, cookies: list[tuple[str, str | None, int]], opaque: bool) -> None:
+    from weave.contracts.callparams import cookie_uses
+    from weave.spec.yamlload import load_text
+
+    (doc,), _ = load_text(f"headers:\n  cookie: {header}\n", "spec.yaml")
+    found, unknown = cookie_uses(doc, ("headers",), doc.data["headers"], "extract.http.headers", templated)
+    assert [(c.name, c.value, c.column) for c in found] == cookies and unknown is opaque
+    assert all(c.location == "cookie" and c.line == 2 for c in found)
