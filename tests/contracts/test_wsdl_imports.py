@@ -230,6 +230,14 @@ def test_documents_without_namespaces_still_resolve_by_local_name(tmp_path: Path
     (tmp_path / "plain.wsdl").write_text(plain)
     op = load_contract(str(tmp_path / "plain.wsdl")).soap("Put")
     assert op is not None and set(properties(properties(op.request or {})["Item"])) == {"Sku"}
+    # the WSDL namespace as the default one: `message="PutIn"` is still the document's own message
+    default = plain.replace("<wsdl:definitions xmlns:wsdl=", '<definitions targetNamespace="urn:p" xmlns:wsdl=')
+    default = default.replace("</wsdl:definitions>", "</definitions>").replace(
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema">', 'xmlns:xs="http://www.w3.org/2001/XMLSchema"\n'
+        '    xmlns="http://schemas.xmlsoap.org/wsdl/">', 1)
+    (tmp_path / "default.wsdl").write_text(default)
+    op = load_contract(str(tmp_path / "default.wsdl")).soap("Put")
+    assert op is not None and set(properties(properties(op.request or {})["Item"])) == {"Sku"}
 
 
 def test_a_change_in_an_imported_wsdl_is_found_against_a_git_ref(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ brought it in, so diffs point into the contract file.
 
 Names are qualified: a type, element or message is found by (namespace, local name), the namespace read
 through the referring element's prefixes, so two schemas may define the same local name in different target
-namespaces. Only an unqualified reference in no namespace (no prefix, no default namespace) falls back to
-the referring schema's own target namespace, then to the one definition of that local name.
+namespaces. Only an unqualified reference in no namespace (no prefix, no default namespace — or the WSDL
+namespace as the default) falls back to the referring schema's own target namespace, then to the one
+definition of that local name.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ QName = tuple[str, str]
 
 
 def find_qualified(table: dict[QName, Element], name: QName, home: str) -> Element | None:
-    """`table[name]`; for a reference in no namespace, the `home` namespace's, then the only such local name."""
+    """`table[name]`; for a reference in no namespace, the `home` namespace's, then the only such local name.
+    A reference in the WSDL namespace itself (`<definitions xmlns="…/wsdl/">` with `message="PutIn"`) can name
+    nothing there, so it is read as one in no namespace."""
     hit = table.get(name)
-    if hit is not None or name[0]:
+    if hit is not None or (name[0] and name[0] != WSDL):
         return hit
     hit = table.get((home, name[1]))
     if hit is not None:
