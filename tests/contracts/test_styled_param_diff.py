@@ -31,6 +31,9 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("{name: lang, in: cookie, schema:", "{name: lang, in: cookie, required: true, schema:"),      # now required
         ("enum: [open, closed, pending]", "enum: [open, pending]"),                                    # items narrowed
         ("style: pipeDelimited, explode: false", "style: form, explode: false"),                       # style
+        ("additionalProperties: false, properties: {priority", "additionalProperties: false, required: [team], "
+                                                               "properties: {priority"),                # filter.team
+        ("required: [from]", "required: [from, to]"),                                                  # range.to
         ("      responses:\n        '200':\n          description: tickets\n",
          "        - {name: tenant, in: cookie, required: true, schema: {type: string}}\n"               # new required
          "      responses:\n        '200':\n          description: tickets\n"),
@@ -52,6 +55,8 @@ def test_contract_diff_classifies_cookie_array_and_style_changes(changed: Path) 
         ("parameter-added", True, "cookie.tenant"),
         ("enum-changed", True, "query.status[]"),
         ("parameter-style-changed", True, "query.ids"),
+        ("required-added", True, "query.filter.team"),
+        ("required-added", True, "query.range.to"),
     }
     assert changes[("parameter-style-changed", True, "query.ids")]["summary"] == (
         "query parameter 'ids' of GET /tickets is now sent as style form, explode false "
@@ -83,4 +88,7 @@ def test_against_ref_names_exactly_the_calls_each_change_breaks(changed: Path) -
         # the style changed: every call sending ids
         ("clean", "parameter-style-changed", "query.ids", *at("ids", "clean")),
         ("bad-arrays", "parameter-style-changed", "query.ids", *at("ids", "bad-arrays")),
+        # filter.team is now required: the calls sending a filter without it (range.to: every sender has it)
+        ("clean", "required-added", "query.filter.team", *at('"filter[priority]"', "clean")),
+        ("bad-objects", "required-added", "query.filter.team", *at('"filter[priority]"', "bad-objects")),
     }

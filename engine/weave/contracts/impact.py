@@ -118,7 +118,7 @@ def _parameter_hits(change: Change, call: Call, old: Contract) -> list[tuple[str
     """A new or newly required parameter breaks the calls that do not supply it; a removed one, or a changed
     type, enum or style, the calls that send it (at the spec position that sends it). A change inside an array
     (`query.status.[]`) or object parameter (`query.filter.role`) breaks the calls whose literal items or
-    properties no longer fit."""
+    properties no longer fit; a property made required, the calls that send the object without it."""
     if len(change.path) < 2 or call.style != "http":
         return []
     location, name = str(change.path[0]), str(change.path[1])
@@ -140,7 +140,11 @@ def _parameter_hits(change: Change, call: Call, old: Contract) -> list[tuple[str
              if param is not None and op is not None and s.location == location
              and (op.query_owner(s.name) is param if location == "query" else s.name.lower() == name.lower())]
     sents = sents or [sent]
-    if all(s.value is not None for s in sents) and _still_fits(change, param, [(s.name, s.value) for s in sents]):
+    if change.kind == "required-added" and len(change.path) == 3 and param is not None and shape(param.schema) == "object":
+        probe = replace(param, schema={"type": "object", "required": [str(change.path[2])]})  # sent, or not known
+        if not value_problems(probe, [(s.name, s.value) for s in sents]):
+            return []
+    elif all(s.value is not None for s in sents) and _still_fits(change, param, [(s.name, s.value) for s in sents]):
         return []
     return [(sent.step, sent.name, (sent.file, sent.line, sent.column))]
 
