@@ -176,6 +176,27 @@ def test_imports_stay_inside_the_project(tmp_path: Path, location: str, needle: 
     assert (Path(info.value.file).name, info.value.line) == ("service.wsdl", 4)
 
 
+def test_validated_from_elsewhere_imports_reach_up_to_the_project_root(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from outside the project, the boundary is the nearest folder with weave.toml (or .git) above the
+    contract, not the contract's own folder: a sibling folder's schema is still read, a file above is not."""
+    root = billing_project(tmp_path / "project")
+    (root / "weave.toml").write_text("")
+    (root / "schemas").mkdir()  # beside contracts/, outside the contract's own folder
+    (root / "contracts/parts/types.xsd").rename(root / "schemas/types.xsd")
+    billing = root / "contracts/parts/billing.wsdl"
+    billing.write_text(BILLING.replace('schemaLocation="types.xsd"', 'schemaLocation="../../schemas/types.xsd"'))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    contract = load_contract(str(root / "contracts/service.wsdl"))
+    assert contract.soap("CreateInvoice") is not None
+    (tmp_path / "outside.xsd").write_text(TYPES)
+    billing.write_text(BILLING.replace('schemaLocation="types.xsd"', 'schemaLocation="../../../outside.xsd"'))
+    with pytest.raises(ContractError, match="which is outside the project"):
+        load_contract(str(root / "contracts/service.wsdl"))
+
+
 def test_remote_and_hostile_imports(tmp_path: Path) -> None:
     root = billing_project(tmp_path)
     service = root / "contracts/service.wsdl"

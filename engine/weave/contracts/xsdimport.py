@@ -64,11 +64,30 @@ def local_target(importer: str, location: str, main: str, what: str, line: int) 
     return target
 
 
-def _inside(target: str, main: str) -> bool:
+_PROJECT_MARKERS = ("weave.toml", ".git")
+
+
+def project_root(main: str) -> str:
+    """Where a contract's imports may reach: the working directory when the contract lies inside it, else
+    the nearest directory above the contract holding `weave.toml` or `.git` (validate run from elsewhere),
+    else the contract's own directory."""
     cwd = os.getcwd()
     main_abs = os.path.normpath(os.path.join(cwd, main))
-    root = cwd if main_abs.startswith(cwd.rstrip(os.sep) + os.sep) else os.path.dirname(main_abs)
-    full = os.path.normpath(os.path.join(cwd, target))
+    if main_abs.startswith(cwd.rstrip(os.sep) + os.sep):
+        return cwd
+    folder = os.path.dirname(main_abs)
+    while True:
+        if any(os.path.exists(os.path.join(folder, marker)) for marker in _PROJECT_MARKERS):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return os.path.dirname(main_abs)
+        folder = parent
+
+
+def _inside(target: str, main: str) -> bool:
+    root = project_root(main)
+    full = os.path.normpath(os.path.join(os.getcwd(), target))
     return full == root or full.startswith(root.rstrip(os.sep) + os.sep)
 
 
