@@ -107,6 +107,8 @@ def test_usage_lists_the_cookie_names_only(tmp_path: Path) -> None:
         else json.loads(result.stdout)["calls"]
     (read,) = [c for c in calls if c["role"] == "read"]
     assert [c["field"] for c in read["cookies"]] == ["session", "lang"]
+    text = weave("usage", "bad-cookie", "specs", cwd=root)
+    assert text.returncode == 0 and "    cookies: session, lang\n" in text.stdout and "XYZ" not in text.stdout
 
 
 ARRAY = {"type": "array", "items": {"type": "integer", "minimum": 0}}

@@ -51,6 +51,9 @@ def usage(integration: str, paths: tuple[str, ...], fmt: str) -> None:
             stdout.print(f"    query parameters: {escape(', '.join(q.name for q in call.query))}")
         if call.headers:  # names only: header values may carry anything
             stdout.print(f"    headers: {escape(', '.join(h.name for h in call.headers))}")
+        if call.cookies or call.opaque_cookies:  # names only, as for headers
+            names = [c.name for c in call.cookies] + (["(more, known at run time)"] if call.opaque_cookies else [])
+            stdout.print(f"    cookies: {escape(', '.join(names))}")
         for use in call.writes:
             kind = f" [{use.value_type}]" if use.value_type else ""
             stdout.print(f"    writes {escape(use.name)}{escape(kind)}  ← {escape(use.step)} "
