@@ -2,8 +2,9 @@
 
 In-process: the store's stale-run statements on both backends (a live lease protects its run; an expired,
 released or taken-over one does not; a worker presumed lost that comes back has the last word), an abandoned
-row's end time (its lease's last renewal, else its start), the Redis-lease path (closed by the next run only),
-and the migration of an existing state database (schema 2 → 4, 3 → 4).
+row's end time (its lease's last renewal, else its start), the Redis-lease path (without a TTL: closed by the next
+run only; with one: a sign-of-life entry in the store, renewed with the lease), a recorder failing to record a
+renewal (the lease is kept), and the migration of an existing state database (schema 2 → 4+, 3 → 4+).
 The kill -9 end-to-end tests (with `weave runs`, `weave status` and `weave serve`) are in test_run_history_cli.py.
 """
 
@@ -152,7 +153,7 @@ async def test_an_existing_state_database_migrates_to_run_leases(state_url: str,
             await old.close()
     store = await open_state(state_url)
     try:
-        assert await store.schema_version() == 4
+        assert await store.schema_version() >= 4  # later migrations too
         (row,) = await store.runs()
         assert (row.integration, row.status, row.revision, row.worker) == ("legacy", "running", 4, "host-z:9")
         assert row.lease_key is None and row.lease_holder is None
@@ -183,7 +184,7 @@ async def test_a_run_leased_before_migration_4_ends_at_its_start(state_url: str,
             await old.close()
     store = await open_state(state_url)
     try:
-        assert await store.schema_version() == 4
+        assert await store.schema_version() >= 4  # later migrations too
         await expire(store, f"etl:{JOB}")
         assert await reap_stale_runs(store) == [run]
         row = await store.run_get(run)
@@ -206,8 +207,9 @@ async def test_an_abandoned_run_ends_at_its_leases_last_renewal_not_when_noticed
     bystander = await recorder.start("other-job", other)
     started = (await store.run_get(run)).started_at
     renewals = []
-    for _ in range(3):  # each renewal is recorded on the run's row
+    for _ in range(3):  # each renewal is recorded on the run's row (the job calls `renewed` after each one)
         assert await lease.renew(JOB, 0.3)
+        await recorder.renewed(run, 0.3)
         holder, expires = await lease_row(store, f"etl:{JOB}")
         renewals.append(expires - 0.3)
     assert holder == lease.holder and started <= renewals[0] <= renewals[-1]
@@ -225,6 +227,7 @@ async def test_an_abandoned_run_ends_at_its_leases_last_renewal_not_when_noticed
     assert await second.acquire(JOB, 0.3)
     dead = await recorder.start(JOB, second)
     assert await second.renew(JOB, 0.3)
+    await recorder.renewed(dead, 0.3)
     renewed = (await lease_row(store, f"etl:{JOB}"))[1] - 0.3
     await expire(store, f"etl:{JOB}")
     third = StateLease(store, "host-d:4")
@@ -233,3 +236,91 @@ async def test_an_abandoned_run_ends_at_its_leases_last_renewal_not_when_noticed
     closed, new = await store.run_get(dead), await store.run_get(taker)
     assert closed.status == "abandoned" and closed.finished_at == pytest.approx(renewed, abs=1e-6)
     assert closed.finished_at < new.started_at
+
+
+async def test_a_run_under_a_redis_lease_keeps_a_sign_of_life_in_the_store(store: Any, redis_url: str) -> None:
+    """With the lease's TTL, a run under a Redis lease records a sign-of-life entry in the store (`etl-alive:<job>`),
+    extended by each renewal the job reports: the store closes the run once the entry lapses, ended at the last
+    renewal (not its start), and a clean end drops the entry."""
+    lease = RedisLease.from_url(redis_url)
+    try:
+        assert await lease.acquire(JOB, 0.3)
+        recorder = StateRunRecorder(store, worker="host-a:1")
+        run = await recorder.start(JOB, lease, 0.3)
+        row = await store.run_get(run)
+        assert row.lease_key == f"etl-alive:{JOB}" and row.lease_holder.startswith("host-a:1:")
+        assert await reap_stale_runs(store) == []  # alive: its entry is live
+        for _ in range(2):
+            await asyncio.sleep(0.1)
+            assert await lease.renew(JOB, 0.3)
+            await recorder.renewed(run, 0.3)
+        holder, expires = await lease_row(store, f"etl-alive:{JOB}")
+        assert holder == row.lease_holder and expires - 0.3 > row.started_at + 0.15
+        await expire(store, f"etl-alive:{JOB}")  # the worker "dies": nothing renews either lease
+        assert await reap_stale_runs(store) == [run]
+        closed = await store.run_get(run)
+        assert closed.status == "abandoned" and closed.finished_at == pytest.approx(expires - 0.3, abs=1e-6)
+
+        # a live entry left by a worker that lost the lease is dropped by the next holder; a clean end drops its own
+        while await lease.holder(JOB) is not None:
+            await asyncio.sleep(0.02)
+        assert await lease.acquire(JOB, 30)
+        assert await store.acquire_lease(f"etl-alive:{JOB}", "ghost:1", 30)
+        new = await recorder.start(JOB, lease, 30)
+        assert (await store.lease_info(f"etl-alive:{JOB}")).holder == (await store.run_get(new)).lease_holder
+        await recorder.finish(new, result(10))
+        assert await store.lease_info(f"etl-alive:{JOB}") is None
+        assert (await store.run_get(new)).status == "ok"
+    finally:
+        await lease.release(JOB)
+        await lease.aclose()
+
+
+class _FlakyRecorder(StateRunRecorder):
+    """Fails to record every other renewal (the state store unreachable for a moment)."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store, worker="host-f:1")
+        self.calls = 0
+
+    async def renewed(self, handle: Any, ttl_s: float) -> None:
+        self.calls += 1
+        if self.calls % 2:
+            raise ConnectionError("state store unreachable")
+        await super().renewed(handle, ttl_s)
+
+
+async def test_the_job_records_each_renewal_and_a_failed_record_keeps_the_lease(
+        store: Any, redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`BatchJob` reports every successful renewal to its recorder, whatever the lease backend (Redis here): the
+    run's row gets its last renewal; a recorder error is logged and neither fails the renewal nor the run."""
+    import sqlite3
+
+    from weave.etl import BatchJob, SqliteSource, SqliteTarget
+
+    src = tmp_path / "src.db"
+    with sqlite3.connect(src) as db:
+        db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, name TEXT)")
+        db.executemany("INSERT INTO c VALUES (?, ?)", [(i, f"n{i}") for i in range(1, 101)])
+    recorder = _FlakyRecorder(store)
+
+    async def slow(rows: int, total: int | None) -> None:
+        await asyncio.sleep(0.05)  # ten chunks: ~0.5 s, several renewals at ttl/3 = 0.1 s
+
+    lease = RedisLease.from_url(redis_url)
+    try:
+        job = BatchJob(JOB, SqliteSource(str(src), "SELECT id, name FROM c ORDER BY id", fetch_size=10),
+                       SqliteTarget(str(tmp_path / "dst.db"), "c", ("id",)), chunk_size=10, lease=lease,
+                       lease_ttl_s=0.3, recorder=recorder, on_chunk=slow)
+        with caplog.at_level("WARNING", logger="weave.etl"):
+            done = await job.run()
+    finally:
+        await lease.aclose()
+    assert done.status == "succeeded" and done.counts.loaded == 100
+    assert recorder.calls >= 3
+    assert "recording the renewal on its run failed: ConnectionError: state store unreachable" in caplog.text
+    (row,) = await store.runs(JOB)
+    assert row.status == "ok" and row.lease_key == f"etl-alive:{JOB}"
+    assert await store.lease_info(f"etl-alive:{JOB}") is None  # dropped at the end
+    alive = await store._db.fetchone("SELECT alive_at FROM weave_runs WHERE id = %s", (row.id,))
+    assert alive[0] is not None and row.started_at < float(alive[0]) < row.finished_at

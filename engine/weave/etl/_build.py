@@ -1,14 +1,15 @@
 """Build a `BatchJob` (and its `Schedule`) from spec mappings: the integration's `trigger.schedule`, `extract:`,
 `deliver:` and `batch:` blocks plus the source and target systems (`api`, `peak_hours`).
 
-Secrets (`${env:...}`) are resolved here, at run time, and only handed to the HTTP clients / database drivers.
+Secrets (`${env:...}`) are resolved here, at run time, and only handed to the HTTP clients / database drivers;
+the job gets them back only to replace them by `***` in a run's error text (`BatchJob.secret_values`).
 The caller passes the compiled transform (a `weave.transforms` pipeline or any callable) and the hooks.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,34 @@ def build_target(deliver: Mapping[str, Any], system: Mapping[str, Any], batch: M
     raise BatchConfigError(f"deliver needs one of sql, http, file for a batch job (got {sorted(deliver)})")
 
 
+def _references(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield from (m.group(0) for m in secrets.REF_RE.finditer(value))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _references(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _references(item)
+
+
+def secret_values(*systems: Mapping[str, Any]) -> Callable[[], list[str]]:
+    """The resolved value of every secret reference in these systems, resolved when asked (a run's error is being
+    recorded), never kept; a reference that does not resolve (now) is left out."""
+    refs = sorted({ref for system in systems for ref in _references(system)})
+
+    def values() -> list[str]:
+        out: list[str] = []
+        for ref in refs:
+            try:
+                out.append(str(secrets.resolve(ref)))
+            except secrets.SecretError:
+                continue
+        return out
+
+    return values
+
+
 def windows_for(integration: Mapping[str, Any], systems: Mapping[str, Mapping[str, Any]]) -> OperatingWindows:
     names = [integration.get("source"), *(integration.get("targets") or [integration.get("target")])]
     return OperatingWindows.from_systems({n: systems.get(n, {}).get("peak_hours") for n in names if n})
@@ -178,6 +207,8 @@ def build_job(integration: Mapping[str, Any], systems: Mapping[str, Mapping[str,
     target = build_target(deliver, systems[str(deliver["target"])], batch, checkpoints, base)
     if "lease_ttl" in batch:
         hooks.setdefault("lease_ttl_s", parse_duration(batch["lease_ttl"]))
+    hooks.setdefault("secret_values", secret_values(systems[str(integration["source"])],
+                                                    systems[str(deliver["target"])]))
     return BatchJob(
         name, source, target, transform=transform, cursor=cursor, chunk_size=int(batch.get("chunk_size", 10_000)),
         windows=windows_for(integration, systems), verify_total=bool(batch.get("verify_total", True)), **hooks,

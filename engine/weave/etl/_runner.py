@@ -2,7 +2,9 @@
 
 A run:
 1. refuses to start inside a peak window of the source or the target unless `force=True`;
-2. takes the job's lease (when a `Lease` is given) and renews it in the background;
+2. takes the job's lease (when a `Lease` is given) and renews it in the background every TTL/3; each successful
+   renewal is reported to the recorder (`RunRecorder.renewed`: the worker's last sign of life, whatever the lease
+   backend), bounded by TTL/3 and never failing the renewal (an error is logged);
 3. loads the checkpoint from the target (database targets) or the checkpoint store (others). If the previous
    run did not finish, this run *resumes* it: same run id, same lower bound, extract position of the last
    committed chunk, counts so far;
@@ -12,7 +14,8 @@ A run:
    both together (or the checkpoint strictly after the rows);
 5. reconciles: rows acknowledged = rows transformed, records extracted = the total the source announced
    (when it announced one). A mismatch fails the run loudly and leaves the cursor where it was;
-6. finishes: commits the new cursor (the highest key seen) and records the run.
+6. finishes: commits the new cursor (the highest key seen) and records the run. A run's error text has every
+   resolved secret of its systems (`secret_values`, set by `build_job`) replaced by `***`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -48,8 +52,10 @@ from weave.etl._types import (
     Source,
     Target,
 )
+from weave.secrets import redact
 
 END = {"__end__": True}
+_log = logging.getLogger("weave.etl")
 
 
 async def _call(hook: Callable[..., Any] | None, *args: Any) -> None:
@@ -66,6 +72,13 @@ def _refused(n: int) -> Counts:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class _Live:
+    """The recorder's handle of the run in progress, shared with the lease renewer (None until recorded)."""
+
+    handle: Any = None
 
 
 @dataclass
@@ -88,6 +101,8 @@ class BatchJob:
     verify_total: bool = True
     prefetch_records: int | None = None  # records read ahead of the chunk being built (default chunk_size)
     clock: Callable[[], datetime] = _now
+    # the resolved secrets of the job's systems, replaced by *** in a run's error text (`build_job` sets it)
+    secret_values: Callable[[], list[str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
@@ -110,15 +125,16 @@ class BatchJob:
                 raise PeakHoursError(peak.system or "a system", peak.describe(), self.windows.next_allowed(now))
         renewer: asyncio.Task[None] | None = None
         lost = asyncio.Event()
+        live = _Live()
         if self.lease is not None:
             if not await self.lease.acquire(self.name, self.lease_ttl_s):
                 raise LeaseLostError(f"job {self.name} is running on another worker (lease held)")
-            renewer = asyncio.create_task(self._renew(lost))
+            renewer = asyncio.create_task(self._renew(lost, live))
         try:
             if fire is not None and not await fire.due():
                 raise LeaseLostError(f"job {self.name}: this fire time was already handled by another worker")
             try:
-                result = await self._run(now, force, full_refresh, since, lost)
+                result = await self._run(now, force, full_refresh, since, lost, live)
             except LeaseLostError:
                 raise  # the lease is gone: whoever holds it now owns the fire time
             except Exception:
@@ -149,7 +165,7 @@ class BatchJob:
         with contextlib.suppress(Exception):
             await self.target.aclose()
 
-    async def _renew(self, lost: asyncio.Event) -> None:
+    async def _renew(self, lost: asyncio.Event, live: _Live) -> None:
         assert self.lease is not None
         while True:
             await asyncio.sleep(self.lease_ttl_s / 3)
@@ -160,6 +176,26 @@ class BatchJob:
             if not ok:
                 lost.set()
                 return
+            await self._renewed(live)
+
+    async def _renewed(self, live: _Live) -> None:
+        """Tell the recorder the lease was renewed (the run row's last sign of life). Bounded by TTL/3 so a slow
+        store never delays the next renewal; an error is logged, the lease is kept."""
+        if self.recorder is None or live.handle is None:
+            return
+        try:
+            await asyncio.wait_for(self.recorder.renewed(live.handle, self.lease_ttl_s), self.lease_ttl_s / 3)
+        except Exception as exc:
+            _log.warning("job %s: lease renewed, but recording the renewal on its run failed: %s", self.name,
+                         self._redact(f"{type(exc).__name__}: {exc}"))
+
+    def _redact(self, text: str) -> str:
+        if self.secret_values is None:
+            return text
+        try:
+            return redact(text, self.secret_values())
+        except Exception:  # a secret that no longer resolves: say nothing of the error rather than leak
+            return text.split(":", 1)[0]
 
     def _start(self, stored: Checkpoint | None, full_refresh: bool, since: Any) -> tuple[Checkpoint, bool]:
         cp = stored or Checkpoint(job=self.name)
@@ -247,7 +283,7 @@ class BatchJob:
         return ack
 
     async def _run(
-        self, started: datetime, force: bool, full_refresh: bool, since: Any, lost: asyncio.Event,
+        self, started: datetime, force: bool, full_refresh: bool, since: Any, lost: asyncio.Event, live: _Live,
     ) -> RunResult:
         t0 = time.perf_counter()
         drift: list[DriftEvent] = []
@@ -256,7 +292,9 @@ class BatchJob:
         error: BaseException | None = None
         final_cursor: list[Any] | None = None
         inflight: tuple[asyncio.Task[LoadAck], Checkpoint, int] | None = None
-        handle = await self.recorder.start(self.name, self.lease) if self.recorder is not None else None
+        handle = None
+        if self.recorder is not None:
+            handle = live.handle = await self.recorder.start(self.name, self.lease, self.lease_ttl_s)
         try:
             stored = await self.target.open(self.name)
             cp, resumed = self._start(stored, full_refresh, since)
@@ -321,7 +359,7 @@ class BatchJob:
                 counts=cp.counts, started_at=started.isoformat(), finished_at=self.clock().isoformat(),
                 duration_s=time.perf_counter() - t0, chunks=cp.chunks, resumed=resumed,
                 cursor=cp.cursor if error else final_cursor, drift=tuple(drift),
-                error=None if error is None else f"{type(error).__name__}: {error}", forced=force,
+                error=None if error is None else self._redact(f"{type(error).__name__}: {error}"), forced=force,
             )
             with contextlib.suppress(Exception):
                 await self.target.aclose()
@@ -348,10 +386,14 @@ class MemoryRunRecorder:
     def __init__(self) -> None:
         self.runs: list[RunResult] = []
         self.running: set[str] = set()
+        self.renewals: dict[str, int] = {}  # lease renewals seen per job
 
-    async def start(self, job: str, lease: Lease | None = None) -> str:
+    async def start(self, job: str, lease: Lease | None = None, lease_ttl_s: float | None = None) -> str:
         self.running.add(job)
         return job
+
+    async def renewed(self, handle: Any, ttl_s: float) -> None:
+        self.renewals[handle] = self.renewals.get(handle, 0) + 1
 
     async def finish(self, handle: Any, result: RunResult) -> None:
         self.running.discard(handle)

@@ -189,10 +189,14 @@ class FireGuard(Protocol):
 class RunRecorder(Protocol):
     """Run history. `start` when a run begins (after the peak guard and the lease), `finish` with its result.
 
-    `lease` is the lease the run holds (None: the job runs without one). Holding it, no other run of the job
-    can be alive, so a recorder may close the rows of runs whose worker died (`StateRunRecorder` does)."""
+    `lease` is the lease the run holds (None: the job runs without one), for `lease_ttl_s` seconds per renewal.
+    Holding it, no other run of the job can be alive, so a recorder may close the rows of runs whose worker died
+    (`StateRunRecorder` does). `renewed` after each successful renewal of that lease, whatever its backend (the
+    worker's last sign of life); the job logs an error of `renewed` and keeps its lease."""
 
-    async def start(self, job: str, lease: Lease | None = None) -> Any: ...
+    async def start(self, job: str, lease: Lease | None = None, lease_ttl_s: float | None = None) -> Any: ...
+
+    async def renewed(self, handle: Any, ttl_s: float) -> None: ...
 
     async def finish(self, handle: Any, result: RunResult) -> None: ...
 
