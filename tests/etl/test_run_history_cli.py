@@ -1,5 +1,6 @@
 """kill -9 a real `weave run` mid-run, then read the history with a real `weave runs` (json and text), `weave status`
-and a real `weave serve`'s /status/api (which closes the run itself), on SQLite and PostgreSQL state.
+and a real `weave serve`'s /status/api (which closes the run itself), on SQLite and PostgreSQL state; and kill -9 a
+worker holding the job's lease in Redis (a real Redis server): its run ends at its last renewal too.
 
 The source service holds back every page from offset 400 until the test opens a gate, so the run is stopped
 deterministically after three committed chunks (360 rows) with its lease held and renewed; then it is killed.
@@ -364,4 +365,83 @@ def test_served_status_closes_a_killed_workers_run_ended_at_its_last_lease_renew
     assert (row["id"], row["status"], row["finished_at"], row["error"]) == (last["id"], "abandoned",
                                                                            last["finished_at"], last["error"])
     assert row["duration_s"] == pytest.approx(renewed - row["started_at"], abs=1e-6)
+    gate.opened.set()
+
+
+# A worker running the job under a Redis lease (the library's scale-out lease; `weave run` itself always takes the
+# state store's lease): the job, target and recorder `weave run` builds, printing the time of each renewal.
+REDIS_WORKER = """\
+import asyncio, os, time
+import httpx
+from weave.etl import BatchJob, CursorSpec, Pagination, RedisLease, RestSource, SqliteTarget, StateRunRecorder
+from weave.state import open_state
+
+class PrintingLease(RedisLease):
+    async def renew(self, key, ttl_s):
+        ok = await super().renew(key, ttl_s)
+        if ok:
+            print(f"renewed {time.time()!r}", flush=True)
+        return ok
+
+async def main():
+    store = await open_state(os.environ["WEAVE_STATE"])
+    source = RestSource(httpx.AsyncClient(base_url=os.environ["CRM_URL"]), "/offset", records="data",
+                        cursor_param="updated_since", pagination=Pagination(type="offset", limit=40, total="total"))
+    target = SqliteTarget(os.environ["WAREHOUSE_DSN"].removeprefix("sqlite:///"), "customers", (), "insert")
+    job = BatchJob(os.environ["JOB"], source, target, cursor=CursorSpec("updated_at", "id"), chunk_size=100,
+                   lease=PrintingLease.from_url(os.environ["REDIS_URL"]), lease_ttl_s=float(os.environ["TTL"]),
+                   recorder=StateRunRecorder(store))
+    await job.run()
+
+asyncio.run(main())
+"""
+
+
+async def alive_at(env: dict[str, str]) -> float | None:
+    store = await open_state(env["WEAVE_STATE"])
+    try:
+        row = await store._db.fetchone("SELECT alive_at FROM weave_runs WHERE integration = %s", (JOB,))
+        return None if row is None or row[0] is None else float(row[0])
+    finally:
+        await store.close()
+
+
+def test_a_killed_worker_under_a_redis_lease_ends_at_its_last_renewal(env: dict[str, str], gate: Gate,
+                                                                        redis_url: str) -> None:
+    """kill -9 a worker holding the job's lease in Redis: the store saw each renewal (the job reports them to its
+    recorder whatever the lease backend), so `weave runs` closes the run once its sign of life lapses and its end
+    is the last renewal the worker printed, not its start."""
+    weave(env, "apply", "specs", "--auto-approve")
+    child_env = {**env, "REDIS_URL": redis_url, "JOB": JOB, "TTL": str(TTL)}
+    proc = subprocess.Popen([sys.executable, "-c", REDIS_WORKER], env=child_env, cwd=env["WEAVE_TEST_DIR"], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    renewals: list[float] = []
+    try:
+        poll(lambda: gate.held >= 1 and warehouse(env) == (360, 360) or proc.poll() is not None, "3 chunks")
+        assert proc.poll() is None, proc.communicate()
+        assert proc.stdout is not None
+        (live,) = history(env)  # its sign of life in the store protects it
+        assert live["status"] == "running" and live["lease_holder"].startswith(f"{live['worker']}:")
+        assert live["worker"] == f"{socket.gethostname()}:{proc.pid}"
+        for _ in range(2):  # held mid-run: renewed every ttl/3 = 1 s
+            line = proc.stdout.readline()
+            assert line.startswith("renewed "), line + proc.communicate()[1][-3000:]
+            renewals.append(float(line.split()[1]))
+        # the store recorded the last one (just after the worker printed it); the next is ~1 s away: kill now
+        poll(lambda: (a := asyncio.run(alive_at(env))) is not None and a >= renewals[-1] - 0.05, "renewal recorded")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    renewals += [float(line.split()[1]) for line in out.splitlines() if line.startswith("renewed ")]
+
+    def closed() -> bool:  # `weave runs` closes it once the sign of life lapses (ttl after the last renewal)
+        return history(env)[0]["status"] != "running"
+
+    poll(closed, "weave runs to close the run", timeout=30)
+    (row,) = history(env)
+    assert row["status"] == "abandoned" and row["error"].startswith("worker lost: its lease expired")
+    assert row["finished_at"] == pytest.approx(renewals[-1], abs=0.05)  # its last renewal ...
+    assert row["finished_at"] > row["started_at"] + TTL / 3  # ... not its start
+    assert row["finished_at"] + TTL <= noticed_at(row["error"]) + 1
     gate.opened.set()
