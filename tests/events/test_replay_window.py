@@ -19,10 +19,11 @@ import httpx
 import pytest
 
 from tests.runtime.support import RunningServe, received, wait_until
-from weave.api.events import CLOCK_TOLERANCE_S, EventsError, replay_window_start
+from weave.api.events import CLOCK_TOLERANCE_S, EventsError, replay_window_first, replay_window_start
 from weave.bus import open_bus
+from weave.patterns.event_driven import event_position
 from weave.sandbox.cluster import SandboxCluster
-from weave.state import open_state
+from weave.state import IdemEvent, open_state
 
 TOPIC = "crm.case.resolved"
 SUB = "case-resolved-survey"
@@ -101,6 +102,7 @@ def test_ignore_idempotency_forgets_only_the_replay_window(cluster: SandboxClust
         result = json.loads(done.stdout)
         assert result["format"] == "weave.events.replay/v1" and result["lag"] == 3
         assert result["idempotency_cleared"] == 3  # the window's three records, not all six
+        assert result["idempotency_cleared_from"] == new_ids[0] and result["idempotency_cleared_legacy"] == 0
         assert mark < result["idempotency_cleared_since"] < time.time()
         assert seen(deployed, old) == [True] * 3  # records older than the window stay
 
@@ -130,22 +132,29 @@ def test_text_output_and_an_empty_window(deployed: str) -> None:
     forgets nothing."""
     opts = ("--state", deployed)
 
+    def of(message_id: str) -> IdemEvent:
+        position = event_position(message_id, "sqlite")
+        assert position is not None
+        return IdemEvent(TOPIC, message_id, position)
+
     async def prepare() -> list[str]:
         async with await open_bus(deployed) as bus, await open_state(deployed) as state:
             await bus.ensure_group(TOPIC, SUB)
-            assert await state.idem_check_and_set(SCOPE, "before-the-window")
-            past_tolerance()
+            older = await bus.publish(TOPIC, event(9))
             ids = [await bus.publish(TOPIC, event(i)) for i in range(2)]
             for i in range(2):
-                assert await state.idem_check_and_set(SCOPE, key(i))
+                assert await state.idem_check_and_set(SCOPE, key(i), event=of(ids[i]))
+            # the older event's record, committed after the window's events (a late retry): kept
+            assert await state.idem_check_and_set(SCOPE, "before-the-window", event=of(older))
             return ids
 
     ids = asyncio.run(prepare())
     done = weave("events", "replay", TOPIC, "-s", SUB, "--since", ids[0], "--ignore-idempotency", *opts)
     assert done.returncode == 0, done.stderr
-    assert "forgot 2 idempotency record(s) committed since" in done.stdout
-    assert "(the replay window)" in done.stdout and "older records are kept" in done.stdout
-    stamp = done.stdout.split("committed since ", 1)[1].split(" ", 1)[0]
+    assert f"forgot 2 idempotency record(s) of the replayed events (from message {ids[0]} on)" in done.stdout
+    assert "records of older events are kept, even those committed during the window" in done.stdout
+    assert "of those, 0 record(s) written before state migration 5" in done.stdout
+    stamp = done.stdout.split("committed since ", 1)[1].split()[0]
     assert stamp.endswith("Z") and datetime.fromisoformat(stamp).tzinfo == UTC
 
     async def records() -> list[bool]:
@@ -159,7 +168,8 @@ def test_text_output_and_an_empty_window(deployed: str) -> None:
     assert beyond.returncode == 0, beyond.stderr
     result = json.loads(beyond.stdout)
     assert (result["idempotency_cleared"], result["idempotency_cleared_since"]) == (0, None)
-    assert result["lag"] == 2  # nobody consumed the two events: the cursor does not move forward
+    assert (result["idempotency_cleared_from"], result["idempotency_cleared_legacy"]) == (None, None)
+    assert result["lag"] == 3  # nobody consumed the three events: the cursor does not move forward
     assert asyncio.run(records())[0] is True
 
     redis_id = weave("events", "replay", TOPIC, "-s", SUB, "--since", "1700000000000-0", "--ignore-idempotency",
@@ -188,3 +198,30 @@ async def test_window_start_of_each_since_form(tmp_path: Any, redis_url: str) ->
     async with await open_bus(redis_url) as bus:
         assert await replay_window_start(bus, TOPIC, "1700000000123-4") == 1700000000.123
         assert await replay_window_start(bus, TOPIC, "1700000000000") == 1700000000.0
+
+
+async def test_window_first_event_of_each_since_form(tmp_path: Any, redis_url: str) -> None:
+    """The first message a replay re-delivers: what `--ignore-idempotency` forgets the records from."""
+    async with await open_bus(f"sqlite:///{tmp_path}/bus.db") as bus:
+        ids = [await bus.publish(TOPIC, event(i)) for i in range(3)]
+        assert await replay_window_first(bus, TOPIC, "0") == ids[0]  # the first retained event
+        assert await replay_window_first(bus, TOPIC, ids[1]) == ids[1]
+        assert await replay_window_first(bus, TOPIC, str(int(ids[-1]) + 1)) is None
+        assert await replay_window_first(bus, TOPIC, 0.0) == ids[0]
+        assert await replay_window_first(bus, TOPIC, time.time() + 60) is None
+        with pytest.raises(EventsError, match="integers"):
+            await replay_window_first(bus, TOPIC, "1700000000000-0")
+    async with await open_bus(redis_url) as bus:
+        assert await replay_window_first(bus, TOPIC, "1700000000123-4") == "1700000000123-4"
+        assert await replay_window_first(bus, TOPIC, "1700000000000") == "1700000000000-0"
+        assert await replay_window_first(bus, TOPIC, 1700000000.5) == "1700000000500-0"
+
+
+def test_event_positions_sort_like_the_bus_order() -> None:
+    embedded = ["2", "9", "10", "123", "9000000000000000000"]
+    assert sorted(embedded, key=lambda i: str(event_position(i, "sqlite"))) == embedded
+    redis = ["999-5", "1000-0", "1000-1", "1000-10", "1700000000000-2", "1700000000001-0"]
+    assert sorted(redis, key=lambda i: str(event_position(i, "redis"))) == redis
+    assert event_position("1000", "redis") == event_position("1000-0", "redis")
+    assert event_position("1-0", "sqlite") is None and event_position("x", "redis") is None
+    assert event_position("5", "kafka") is None  # no known order: such records carry no event

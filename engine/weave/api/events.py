@@ -5,8 +5,8 @@
 - `with_live(catalog, bus_url)`: adds each subscriber's lag / pending / oldest pending age from the bus,
   when one is reachable; never fails (an undeployed project simply has no live columns).
 - `replay_subscriber(...)`: rewinds ONE subscriber's consumer group (`EventBus.replay`); others untouched.
-  With `ignore_idempotency`, first forgets the subscriber's idempotency records of the replay window only
-  (`replay_window_start`).
+  With `ignore_idempotency`, first forgets the subscriber's idempotency records of the replayed events only
+  (`replay_window_first`; records from before state migration 5 by time, `replay_window_start`).
 - `with_event_versions(result, ref=..., state_url=...)`: `weave validate`'s WV860-WV864, against the last
   applied revision (a local SQLite state file, read-only) or a git ref (`git show`, offline).
 """
@@ -193,9 +193,10 @@ def parse_since(text: str, now: float | None = None) -> float | str:
     return moment.timestamp()
 
 
-# A replayed event's idempotency record is written after the event was published, by the store's clock; the
-# bus stamped the event by its own. Records from this long before the window are forgotten too, so a store
-# clock slightly behind the bus's cannot keep a replayed event deduplicated.
+# Records written before migration 5 carry no event: a replay forgets those by commit time, as before. Such a
+# record is written after its event was published, by the store's clock; the bus stamped the event by its
+# own. Records from this long before the window are forgotten too, so a store clock slightly behind the
+# bus's cannot keep a replayed event deduplicated.
 CLOCK_TOLERANCE_S = 1.0
 
 
@@ -205,23 +206,55 @@ def _first_published_at(conn: sqlite3.Connection, topic: str, first_id: int) -> 
     return None if row is None else float(row[0])
 
 
+def _first_id(conn: sqlite3.Connection, topic: str, first_id: int | None, at_time: float | None) -> int | None:
+    """The first retained event a replay re-delivers (the bus's own choice: `_sqlite_ops.replay`)."""
+    if first_id is not None:
+        row = conn.execute("SELECT MIN(id) FROM bus_messages WHERE topic = ? AND id >= ?",
+                           (topic, first_id)).fetchone()
+    else:
+        row = conn.execute("SELECT MIN(id) FROM bus_messages WHERE topic = ? AND published_at >= ?",
+                           (topic, at_time)).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _check_position(bus: EventBus, position: float | str) -> None:
+    if isinstance(position, float) or bus.backend == "redis":
+        return
+    if bus.backend != "sqlite":
+        raise EventsError(f"--since {position!r}: a message id of the {bus.backend} bus cannot be placed in time; "
+                          "give a time or a duration instead")
+    if not position.isdigit():
+        raise EventsError(f"--since {position!r}: ids of the embedded bus are integers (123)")
+
+
 async def replay_window_start(bus: EventBus, topic: str, position: float | str) -> float | None:
     """When the first event a replay from `position` (`parse_since`) re-delivers was published, in epoch
     seconds; None when the topic holds no event from there on (an empty window).
 
     A time is its own start; a Redis id carries its millisecond time; an embedded id is looked up (the first
     retained event at or after it: older history is trimmed)."""
+    _check_position(bus, position)
     if isinstance(position, float):
         return position
     if bus.backend == "redis":
         return int(position.split("-", 1)[0]) / 1000
-    if bus.backend != "sqlite":
-        raise EventsError(f"--since {position!r}: a message id of the {bus.backend} bus cannot be placed in time; "
-                          "give a time or a duration instead")
-    if not position.isdigit():
-        raise EventsError(f"--since {position!r}: ids of the embedded bus are integers (123)")
     found: float | None = await cast(Any, bus).run(_first_published_at, topic, int(position))  # SqliteBus.run
     return found
+
+
+async def replay_window_first(bus: EventBus, topic: str, position: float | str) -> str | None:
+    """The message id a replay from `position` re-delivers first: on the embedded bus the first retained
+    event at or after the id (or published at or after the time), None when there is none (an empty
+    window); on Redis the position itself as an id (`ms-seq`; a time is its millisecond)."""
+    _check_position(bus, position)
+    if bus.backend == "redis":
+        if isinstance(position, float):
+            return f"{max(0, int(position * 1000))}-0"
+        ms, _, seq = position.partition("-")
+        return f"{int(ms)}-{int(seq or 0)}"
+    first_id, at_time = (None, position) if isinstance(position, float) else (int(position), None)
+    found = await cast(Any, bus).run(_first_id, topic, first_id, at_time)  # SqliteBus.run
+    return None if found is None else str(found)
 
 
 @dataclass(frozen=True)
@@ -232,14 +265,26 @@ class ReplayResult:
     backend: str
     lag: int  # messages the subscriber will now receive (again)
     idempotent: bool | None  # None when no deployed revision says
-    idempotency_cleared: int | None  # records removed with --ignore-idempotency, else None
+    idempotency_cleared: int | None  # records removed with --ignore-idempotency (all kinds), else None
     other_groups: tuple[str, ...]  # left untouched
-    # with --ignore-idempotency: records committed at or after this time (epoch s) were forgotten; None
-    # without the flag or when the window holds no event
+    # with --ignore-idempotency, when the window holds an event (else None):
+    # the records of the events from this message id on were forgotten (whenever they were committed) ...
+    idempotency_cleared_from: str | None = None
+    # ... and of the records written before state migration 5 (no event recorded), those committed at or
+    # after this time (epoch s; the window's start less CLOCK_TOLERANCE_S): this many
     idempotency_cleared_since: float | None = None
+    idempotency_cleared_legacy: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "weave.events.replay/v1", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class _Forgot:
+    total: int
+    legacy: int = 0
+    first: str | None = None
+    cutoff: float | None = None
 
 
 async def _deployed_project(state: Any) -> Project | None:
@@ -250,18 +295,29 @@ async def _deployed_project(state: Any) -> Project | None:
 
 
 async def _forget_window(state: StateStore, bus: EventBus, event: str, position: float | str,
-                         info: SubscriberInfo) -> tuple[int, float | None]:
-    """Forget the idempotency records (every target of the subscriber) that the replay window covers: those
-    committed since its first event was published (less the clock tolerance). Older records stay, so an
-    older event redelivered meanwhile is still a duplicate. Returns (records forgotten, the cutoff)."""
+                         info: SubscriberInfo) -> _Forgot:
+    """Forget the idempotency records (every target of the subscriber) of the events the replay window
+    re-delivers: those whose recorded event is at or after the window's first, whenever they were committed.
+    Records of older events stay, even when committed during the window (a late retry), so an older event
+    that comes round again is still a duplicate. Records written before state migration 5 have no event:
+    those committed since the window's first event was published (less the clock tolerance) are forgotten,
+    the time-based rule they always had."""
+    from weave.patterns.event_driven import event_position
+
+    first = await replay_window_first(bus, event, position)
     start = await replay_window_start(bus, event, position)
-    if start is None:
-        return 0, None
+    if first is None or start is None:
+        return _Forgot(0)
+    first_position = event_position(first, bus.backend)
+    if first_position is None:  # not an id of this bus: refused before anything is forgotten
+        raise EventsError(f"--since {position!r}: not a message id of the {bus.backend} bus")
     cutoff = start - CLOCK_TOLERANCE_S
-    cleared = 0
+    total = legacy = 0
     for target in info.targets:
-        cleared += await state.idem_forget(f"{info.integration}:{target}", since=cutoff)
-    return cleared, cutoff
+        forgot = await state.idem_forget_events(f"{info.integration}:{target}", event, first_position,
+                                                legacy_since=cutoff)
+        total, legacy = total + forgot.total, legacy + forgot.legacy
+    return _Forgot(total, legacy, first, cutoff)
 
 
 async def replay_subscriber(*, state_url: str, bus_url: str, event: str, subscriber: str, since: str,
@@ -292,16 +348,19 @@ async def replay_subscriber(*, state_url: str, bus_url: str, event: str, subscri
             if subscriber not in groups:
                 raise EventsError(f"{subscriber!r} has no consumer group on {event} yet (it starts when "
                                   f"`weave serve` runs it); groups: {', '.join(groups) or '(none)'}")
-            cleared, cutoff = None, None
+            forgot = None
             if ignore_idempotency and info is not None:  # before the rewind: a running serve starts at once
-                cleared, cutoff = await _forget_window(state, bus, event, position, info)
+                forgot = await _forget_window(state, bus, event, position, info)
             try:
                 lag = await bus.replay(event, subscriber, position)
             except BusError as exc:  # e.g. a Redis id given to the embedded bus
                 raise EventsError(f"--since {since!r}: {exc}") from None
-            return ReplayResult(event, subscriber, since, bus.backend, lag,
-                                None if info is None else info.idempotent, cleared,
-                                tuple(g for g in groups if g != subscriber), cutoff)
+            return ReplayResult(
+                event, subscriber, since, bus.backend, lag, None if info is None else info.idempotent,
+                None if forgot is None else forgot.total, tuple(g for g in groups if g != subscriber),
+                idempotency_cleared_from=None if forgot is None else forgot.first,
+                idempotency_cleared_since=None if forgot is None else forgot.cutoff,
+                idempotency_cleared_legacy=None if forgot is None or forgot.first is None else forgot.legacy)
         finally:
             await bus.close()
     finally:

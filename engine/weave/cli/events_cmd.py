@@ -122,9 +122,11 @@ def _print_catalog(catalog: Any) -> None:
               help="A bus message id (123, 1700000000000-0), a duration ago (30m, 2h, 1d) or an ISO 8601 time "
                    "(no offset = UTC).")
 @click.option("--ignore-idempotency", is_flag=True,
-              help="Also forget the subscriber's idempotency records of the replay window (every target; records "
-                   "committed since the window's first event), so events its sink already delivered are "
-                   "delivered again instead of dropped as duplicates. Older records are kept.")
+              help="Also forget the subscriber's idempotency records of the replayed events (every target), so "
+                   "events its sink already delivered are delivered again instead of dropped as duplicates. "
+                   "Records of older events are kept, even if committed during the window; records written "
+                   "before state migration 5 (no event recorded) are forgotten if committed since the window's "
+                   "first event.")
 @state_options
 @format_option()
 def replay(event: str, subscriber: str, since: str, ignore_idempotency: bool, state_url: str | None,
@@ -168,11 +170,14 @@ def replay(event: str, subscriber: str, since: str, ignore_idempotency: bool, st
     stdout.print(f"[green]rewound[/green] {result.subscriber} on {result.event} ({result.backend} bus) to "
                  f"{result.since}: {result.lag} event(s) to deliver; untouched: "
                  f"{', '.join(result.other_groups) or '(no other subscribers)'}")
-    if result.idempotency_cleared_since is not None:
+    if result.idempotency_cleared_from is not None and result.idempotency_cleared_since is not None:
         since_text = datetime.fromtimestamp(result.idempotency_cleared_since, UTC).isoformat(timespec="milliseconds")
-        stdout.print(f"forgot {result.idempotency_cleared} idempotency record(s) committed since "
-                     f"{since_text.replace('+00:00', 'Z')} (the replay window): every replayed event is delivered "
-                     "again; older records are kept")
+        legacy = result.idempotency_cleared_legacy or 0
+        stdout.print(f"forgot {result.idempotency_cleared} idempotency record(s) of the replayed events (from "
+                     f"message {result.idempotency_cleared_from} on): every replayed event is delivered again; "
+                     "records of older events are kept, even those committed during the window")
+        stdout.print(f"of those, {legacy} record(s) written before state migration 5 (no event recorded) were "
+                     f"forgotten by commit time: committed since {since_text.replace('+00:00', 'Z')}")
     elif result.idempotency_cleared is not None:
         stdout.print("forgot 0 idempotency records: the replay window holds no event")
     elif result.idempotent:

@@ -13,7 +13,7 @@ from weave.errors import TransformError
 from weave.patterns._steps import Pipeline, build_pipeline, compile_expression
 from weave.patterns.base import FlowServices
 from weave.spec.model import Integration
-from weave.state import IdemStatus
+from weave.state import IdemEvent, IdemStatus
 
 OPERATION_KEYS = ("http", "soap", "sql", "file")
 IDEM_TTL = 15.0  # a reservation left by a crashed worker expires after this many seconds
@@ -55,9 +55,10 @@ class Sink:
         value = self.key_expr.search(record)
         return None if value is None else str(value)
 
-    async def deliver(self, record: dict[str, Any], *, key: str | None = None,
-                      dead_letter: bool = True, budget: float | None = None) -> SinkResult:
-        """Deliver one canonical record; never raises for data or target errors (they dead-letter)."""
+    async def deliver(self, record: dict[str, Any], *, key: str | None = None, dead_letter: bool = True,
+                      budget: float | None = None, event: IdemEvent | None = None) -> SinkResult:
+        """Deliver one canonical record; never raises for data or target errors (they dead-letter).
+        `event`: the bus event it came from, stored with the idempotency record (what a replay forgets)."""
         services = self.services
         name = self.integration.name
         if not self.matches(record):
@@ -72,7 +73,8 @@ class Sink:
         if not records:
             return SinkResult(self.target, "skipped")
         if key is not None:
-            status = await services.state.idem_reserve(self.scope, key, services.worker_id, IDEM_TTL)
+            status = await services.state.idem_reserve(self.scope, key, services.worker_id, IDEM_TTL,
+                                                        event=event)
             if status is IdemStatus.DUPLICATE:
                 services.metrics().duplicate(name, self.target)
                 return SinkResult(self.target, "duplicate")
@@ -96,7 +98,7 @@ class Sink:
         services.metrics().delivery(name, self.target, outcome.delivered, latency_ms / 1000)
         if outcome.delivered:
             if key is not None:
-                await services.state.idem_commit(self.scope, key, services.worker_id)
+                await services.state.idem_commit(self.scope, key, services.worker_id, event=event)
             return SinkResult(self.target, "delivered", outcome.attempts)
         if key is not None:
             await services.state.idem_release(self.scope, key, services.worker_id)

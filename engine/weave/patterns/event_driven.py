@@ -12,6 +12,7 @@ spec; the publisher does not change.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -23,8 +24,30 @@ from weave.patterns._sink import Sink, replay_to_sinks
 from weave.patterns._steps import Pipeline, build_pipeline, compile_expression
 from weave.patterns.base import Flow, FlowServices, HttpRequest, HttpResponse, HttpRoute, Planned
 from weave.spec.model import Integration, Project
+from weave.state import IdemEvent
 
 VISIBILITY_TIMEOUT = 30.0
+_MESSAGE_ID = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+def event_position(message_id: str, backend: str) -> str | None:
+    """A bus message id as a string that sorts like the topic's message order (`IdemEvent.position`): the
+    embedded bus's integer id in 20 digits; a Redis id's milliseconds and sequence in 20 digits each (a
+    bare `ms` is `ms-0`). None for an id of another form (its records then carry no event)."""
+    match = _MESSAGE_ID.match(message_id.strip())
+    if match is None:
+        return None
+    if backend == "redis":
+        return f"{int(match[1]):020d}-{int(match[2] or 0):020d}"
+    if backend == "sqlite" and match[2] is None:
+        return f"{int(match[1]):020d}"
+    return None
+
+
+def idem_event(message: Any, backend: str) -> IdemEvent | None:
+    """The event an idempotency record of this delivered message stands for."""
+    position = event_position(str(message.id), backend)
+    return None if position is None else IdemEvent(message.topic, str(message.id), position)
 
 
 class EventDrivenFlow(Flow):
@@ -160,9 +183,10 @@ class EventDrivenFlow(Flow):
         except TransformError as exc:
             await services.dead_letter(self.name, message.payload, str(exc), message.delivery_count)
             return
+        event = idem_event(message, services.bus.backend)
         for output in outputs:
             for sink in self.sinks:
-                result = await sink.deliver(output)
+                result = await sink.deliver(output, event=event)
                 services.metrics().message(self.name, result.status)
                 if result.status == "busy":
                     raise TransientError("another worker is delivering this key; retry later")

@@ -17,6 +17,8 @@ from weave.state._types import (
     DeliveryStats,
     DlqEntry,
     DlqStats,
+    IdemEvent,
+    IdemForgotten,
     IdemStatus,
     JSONDict,
     Lease,
@@ -146,11 +148,16 @@ class StateStore(Protocol):
         ...
 
     # -- idempotency -----------------------------------------------------------------------------
-    async def idem_check_and_set(self, scope: str, key: str) -> bool:
-        """Atomically record `key` as done; True only for the one caller that recorded it."""
+    async def idem_check_and_set(self, scope: str, key: str, *, event: IdemEvent | None = None) -> bool:
+        """Atomically record `key` as done (for `event`, when given); True only for the one caller that
+        recorded it."""
         ...
     async def idem_seen(self, scope: str, key: str) -> bool:
         """True if committed (a live reservation is not 'seen')."""
+        ...
+    async def idem_event(self, scope: str, key: str) -> IdemEvent | None:
+        """The event recorded with `key`'s record; None without a record or an event (written before
+        migration 5, or by a delivery that came from no bus event)."""
         ...
     async def idem_forget(
         self, scope: str, key: str | None = None, *, older_than: float | None = None, since: float | None = None
@@ -160,12 +167,27 @@ class StateStore(Protocol):
         A record's time is when it was last written: the commit, for a delivered key (store's clock).
         Returns how many were deleted."""
         ...
-    async def idem_reserve(self, scope: str, key: str, owner: str, ttl: float) -> IdemStatus:
+    async def idem_forget_events(
+        self, scope: str, topic: str, from_position: str, *, legacy_since: float | None = None
+    ) -> IdemForgotten:
+        """Forget the records (committed keys and reservations) of `scope` written for events of `topic` at
+        or after `from_position` (`IdemEvent.position`): a replay window, whenever the records were
+        committed. Records of older events, of other topics, or with no event are kept. With
+        `legacy_since`, also the records written before migration 5 (no event known) at or after that
+        time (store's clock). One transaction."""
+        ...
+    async def idem_reserve(
+        self, scope: str, key: str, owner: str, ttl: float, *, event: IdemEvent | None = None
+    ) -> IdemStatus:
         """Two-phase, for exactly-once sinks: RESERVED (deliver, then idem_commit), DUPLICATE
         (already committed), or BUSY (another owner's reservation is live). A reservation left by
-        a crashed owner expires after `ttl` and can then be taken over."""
+        a crashed owner expires after `ttl` and can then be taken over. `event` is recorded with it."""
         ...
-    async def idem_commit(self, scope: str, key: str, owner: str | None = None) -> bool: ...
+    async def idem_commit(
+        self, scope: str, key: str, owner: str | None = None, *, event: IdemEvent | None = None
+    ) -> bool:
+        """Commit a reservation (or record `key` outright); without `event`, the reservation's is kept."""
+        ...
     async def idem_release(self, scope: str, key: str, owner: str) -> bool:
         """Drop a reservation after a failed delivery, so a retry may proceed at once."""
         ...

@@ -8,12 +8,23 @@ from typing import Any
 
 from weave.state._codec import dumps, loads
 from weave.state._driver import Driver, Row, greatest
-from weave.state._types import ApiKey, DeliveryStats, IdemStatus, JSONDict, RunRecord, StateError
+from weave.state._types import (
+    ApiKey,
+    DeliveryStats,
+    IdemEvent,
+    IdemForgotten,
+    IdemStatus,
+    JSONDict,
+    RunRecord,
+    StateError,
+)
 
 _RUN_COLS = ("id, integration, kind, status, started_at, finished_at, counts, error, revision, worker, lease_key, "
              "lease_holder")
 _KEY_COLS = "key_id, consumer, key_hash, scopes, created_at, revoked_at"
 BUCKET_S = 60
+_IDEM_COLS = "scope, key, state, owner, expires_at, created_at, event, event_id, event_pos, legacy"
+_IDEM_EVENT_SET = "event = excluded.event, event_id = excluded.event_id, event_pos = excluded.event_pos, legacy = 0"
 # An abandoned run's end: its lease's last renewal (migration 4), else its start (no later evidence of life).
 _LAST_ALIVE = "COALESCE(alive_at, started_at)"
 # A running row whose recorded lease its holder no longer holds, on the store's clock.
@@ -35,6 +46,10 @@ def _key(row: Row) -> ApiKey:
                   created_at=float(row[4]), revoked_at=None if row[5] is None else float(row[5]))
 
 
+def _event_params(event: IdemEvent | None) -> tuple[str | None, str | None, str | None]:
+    return (None, None, None) if event is None else (event.topic, event.id, event.position)
+
+
 def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -43,15 +58,17 @@ class RecordsMixin:
     _db: Driver
 
     # -- idempotency ---------------------------------------------------------------------------
-    async def idem_check_and_set(self, scope: str, key: str) -> bool:
+    # Every write stores the record's event (migration 5; NULLs without one) and legacy = 0: only rows that
+    # predate migration 5 keep the column's default 1.
+    async def idem_check_and_set(self, scope: str, key: str, *, event: IdemEvent | None = None) -> bool:
         row = await self._db.fetchone(
-            """INSERT INTO weave_idem (scope, key, state, owner, expires_at, created_at)
-            VALUES (%s, %s, 'committed', NULL, NULL, weave_now())
+            f"""INSERT INTO weave_idem ({_IDEM_COLS})
+            VALUES (%s, %s, 'committed', NULL, NULL, weave_now(), %s, %s, %s, 0)
             ON CONFLICT (scope, key) DO UPDATE SET state = 'committed', owner = NULL, expires_at = NULL,
-                created_at = excluded.created_at
+                created_at = excluded.created_at, {_IDEM_EVENT_SET}
             WHERE weave_idem.state = 'reserved' AND weave_idem.expires_at <= weave_now()
             RETURNING scope""",
-            (scope, key),
+            (scope, key, *_event_params(event)),
             write=True,
         )
         return row is not None
@@ -61,6 +78,12 @@ class RecordsMixin:
             "SELECT 1 FROM weave_idem WHERE scope = %s AND key = %s AND state = 'committed'", (scope, key)
         )
         return row is not None
+
+    async def idem_event(self, scope: str, key: str) -> IdemEvent | None:
+        row = await self._db.fetchone(
+            "SELECT event, event_id, event_pos FROM weave_idem WHERE scope = %s AND key = %s", (scope, key)
+        )
+        return None if row is None or row[0] is None else IdemEvent(row[0], row[1], row[2])
 
     async def idem_forget(self, scope: str, key: str | None = None, *, older_than: float | None = None,
                           since: float | None = None) -> int:
@@ -76,18 +99,34 @@ class RecordsMixin:
             params.append(float(since))
         return await self._db.execute(sql, params)
 
-    async def idem_reserve(self, scope: str, key: str, owner: str, ttl: float) -> IdemStatus:
+    async def idem_forget_events(self, scope: str, topic: str, from_position: str, *,
+                                 legacy_since: float | None = None) -> IdemForgotten:
+        async with self._db.transaction() as tx:
+            events = await tx.execute(
+                "DELETE FROM weave_idem WHERE scope = %s AND event = %s AND event_pos >= %s",
+                (scope, topic, from_position),
+            )
+            legacy = 0
+            if legacy_since is not None:
+                legacy = await tx.execute(
+                    "DELETE FROM weave_idem WHERE scope = %s AND legacy = 1 AND created_at >= %s",
+                    (scope, float(legacy_since)),
+                )
+        return IdemForgotten(events, legacy)
+
+    async def idem_reserve(self, scope: str, key: str, owner: str, ttl: float, *,
+                           event: IdemEvent | None = None) -> IdemStatus:
         if ttl <= 0:
             raise StateError(f"ttl must be positive, got {ttl}")
         row = await self._db.fetchone(
-            """INSERT INTO weave_idem (scope, key, state, owner, expires_at, created_at)
-            VALUES (%s, %s, 'reserved', %s, weave_now() + %s, weave_now())
+            f"""INSERT INTO weave_idem ({_IDEM_COLS})
+            VALUES (%s, %s, 'reserved', %s, weave_now() + %s, weave_now(), %s, %s, %s, 0)
             ON CONFLICT (scope, key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
-                created_at = excluded.created_at
+                created_at = excluded.created_at, {_IDEM_EVENT_SET}
             WHERE weave_idem.state = 'reserved'
               AND (weave_idem.owner = excluded.owner OR weave_idem.expires_at <= weave_now())
             RETURNING scope""",
-            (scope, key, owner, float(ttl)),
+            (scope, key, owner, float(ttl), *_event_params(event)),
             write=True,
         )
         if row is not None:
@@ -95,13 +134,18 @@ class RecordsMixin:
         state = await self._db.fetchone("SELECT state FROM weave_idem WHERE scope = %s AND key = %s", (scope, key))
         return IdemStatus.DUPLICATE if state and state[0] == "committed" else IdemStatus.BUSY
 
-    async def idem_commit(self, scope: str, key: str, owner: str | None = None) -> bool:
-        sql = """INSERT INTO weave_idem (scope, key, state, owner, expires_at, created_at)
-            VALUES (%s, %s, 'committed', NULL, NULL, weave_now())
+    async def idem_commit(self, scope: str, key: str, owner: str | None = None, *,
+                          event: IdemEvent | None = None) -> bool:
+        # without an event, a commit keeps the one its reservation recorded
+        sql = f"""INSERT INTO weave_idem ({_IDEM_COLS})
+            VALUES (%s, %s, 'committed', NULL, NULL, weave_now(), %s, %s, %s, 0)
             ON CONFLICT (scope, key) DO UPDATE SET state = 'committed', owner = NULL, expires_at = NULL,
-                created_at = excluded.created_at
+                created_at = excluded.created_at, legacy = 0,
+                event = COALESCE(excluded.event, weave_idem.event),
+                event_id = CASE WHEN excluded.event IS NULL THEN weave_idem.event_id ELSE excluded.event_id END,
+                event_pos = CASE WHEN excluded.event IS NULL THEN weave_idem.event_pos ELSE excluded.event_pos END
             WHERE weave_idem.state = 'reserved'"""
-        params: list[Any] = [scope, key]
+        params: list[Any] = [scope, key, *_event_params(event)]
         if owner is not None:
             sql += " AND (weave_idem.owner = %s OR weave_idem.expires_at <= weave_now())"
             params.append(owner)

@@ -141,6 +141,31 @@ class IdemStatus(enum.Enum):
 
 
 @dataclass(frozen=True)
+class IdemEvent:
+    """The bus event an idempotency record was written for (stored with it since migration 5).
+
+    `position` is the event's place in its topic as a string that sorts (byte order) like the topic's
+    message order; the caller encodes it, the same way for every event of a topic. A replay forgets the
+    records of its window with `idem_forget_events(scope, topic, first_position)`."""
+
+    topic: str
+    id: str  # the bus message id, as the bus gave it
+    position: str
+
+
+@dataclass(frozen=True)
+class IdemForgotten:
+    """What `idem_forget_events` removed."""
+
+    events: int  # records of events at or after the window's first position
+    legacy: int  # records written before migration 5 (no event recorded), removed by commit time
+
+    @property
+    def total(self) -> int:
+        return self.events + self.legacy
+
+
+@dataclass(frozen=True)
 class RunRecord:
     id: int
     integration: str

@@ -1,0 +1,14 @@
+"""PostgreSQL migration 5: the bus event each idempotency record was written for. Same columns as SQLite's
+(see migrations/sqlite_idem.py); positions compare byte-wise (COLLATE "C"), as in SQLite."""
+
+from __future__ import annotations
+
+from weave.state.migrations import Migration
+
+IDEM_EVENTS = Migration(5, "idem_events", (
+    "ALTER TABLE weave_idem ADD COLUMN event TEXT",  # the topic
+    "ALTER TABLE weave_idem ADD COLUMN event_id TEXT",  # the bus message id
+    'ALTER TABLE weave_idem ADD COLUMN event_pos TEXT COLLATE "C"',  # sorts like the topic's message order
+    # 1 for the rows already there (no event recorded); every write from now on sets 0 explicitly
+    "ALTER TABLE weave_idem ADD COLUMN legacy SMALLINT NOT NULL DEFAULT 1",
+))
