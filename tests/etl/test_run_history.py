@@ -324,3 +324,24 @@ async def test_the_job_records_each_renewal_and_a_failed_record_keeps_the_lease(
     assert await store.lease_info(f"etl-alive:{JOB}") is None  # dropped at the end
     alive = await store._db.fetchone("SELECT alive_at FROM weave_runs WHERE id = %s", (row.id,))
     assert alive[0] is not None and row.started_at < float(alive[0]) < row.finished_at
+
+
+def test_a_built_job_knows_its_systems_secrets_to_redact_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build_job` hands the job the resolved value of every secret reference of its source and target systems
+    (resolved when an error is recorded, never kept, never in the job's repr); the runner replaces them by ***."""
+    from weave.etl import build_job
+
+    monkeypatch.setenv("RH_CRM_URL", "http://127.0.0.1:9/crm")
+    monkeypatch.setenv("RH_TOKEN", "tok-81d0c3aa")
+    systems = {"crm": {"api": {"style": "rest", "base_url": "${env:RH_CRM_URL}",
+                               "auth": {"type": "bearer", "token": "${env:RH_TOKEN}"}}},
+               "dw": {"api": {"style": "sql", "base_url": f"sqlite:///{tmp_path / 'dw.db'}"}},
+               "other": {"api": {"style": "rest", "base_url": "${env:RH_UNRELATED}"}}}
+    spec = {"name": JOB, "source": "crm", "target": "dw", "extract": {"http": {"path": "/c", "records": "data"}},
+            "deliver": [{"target": "dw", "sql": {"table": "c", "primary_key": ["id"]}}]}
+    job = build_job(spec, systems)
+    assert job.secret_values is not None and sorted(job.secret_values()) == ["http://127.0.0.1:9/crm", "tok-81d0c3aa"]
+    assert "tok-81d0c3aa" not in repr(job)
+    assert job._redact("HTTPError: GET http://127.0.0.1:9/crm/c with tok-81d0c3aa") == "HTTPError: GET ***/c with ***"
+    monkeypatch.delenv("RH_TOKEN")  # unset since: what still resolves is redacted
+    assert job.secret_values() == ["http://127.0.0.1:9/crm"]

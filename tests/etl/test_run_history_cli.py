@@ -445,3 +445,90 @@ def test_a_killed_worker_under_a_redis_lease_ends_at_its_last_renewal(env: dict[
     assert row["finished_at"] > row["started_at"] + TTL / 3  # ... not its start
     assert row["finished_at"] + TTL <= noticed_at(row["error"]) + 1
     gate.opened.set()
+
+
+SECRET = "tok-3f9a1c77e2b4"  # a resolved secret of the job's systems, which a source error happened to echo
+
+
+class FailingSource:
+    """A source whose first page fails with an error that carries markup and a resolved secret."""
+
+    name = "crm"
+
+    async def pages(self, request: Any) -> Any:
+        raise RuntimeError(f'<img src=x onerror="alert(1)"> upstream refused token {SECRET} & closed')
+        yield  # an async generator
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def seed_runs(env: dict[str, str]) -> None:
+    """A failed run (a real `BatchJob` run, recorded by the state recorder), then a run whose worker died under
+    the store's lease after one renewal: the served status closes it (`abandoned`, ended at that renewal)."""
+    from weave.etl import BatchJob, SqliteTarget, StateLease, StateRunRecorder
+
+    store = await open_state(env["WEAVE_STATE"])
+    try:
+        recorder = StateRunRecorder(store, worker="host-a:1")
+        job = BatchJob(JOB, FailingSource(), SqliteTarget(str(Path(env["WEAVE_TEST_DIR"]) / "w.db"), "c", ("id",)),
+                       recorder=recorder, secret_values=lambda: [SECRET])
+        with pytest.raises(RuntimeError):
+            await job.run()
+        lease = StateLease(store, "host-b:2")
+        assert await lease.acquire(JOB, 0.5)
+        worker = StateRunRecorder(store, worker="host-b:2")
+        dead = await worker.start(JOB, lease, 0.5)
+        await asyncio.sleep(0.2)
+        assert await lease.renew(JOB, 0.5)
+        await worker.renewed(dead, 0.5)  # its last sign of life; then nothing renews the lease
+    finally:
+        await store.close()
+
+
+def chromium_dom(url: str, tmp_path: Path) -> str:
+    """The page as headless Chromium renders it (the status page builds its tables client-side)."""
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run",
+           f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=5000", "--dump-dom", url]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_status_page_shows_the_last_runs_end_and_error_escaped(env: dict[str, str], tmp_path: Path) -> None:
+    """`weave serve`'s status page, rendered by Chromium: the integrations table shows the last run's status, end
+    time and (failed or abandoned) error; the detail's recent runs show each run's end and error. Errors are
+    escaped (markup shown as text, never as elements) and carry no secret (the job redacted it)."""
+    weave(env, "apply", "specs", "--auto-approve")
+    asyncio.run(seed_runs(env))
+    serve = Serve(env)
+    try:
+        poll(serve.ready, "weave serve ready")
+        poll(lambda: serve.last_run()["status"] == "abandoned", "the served status to close the dead run")
+        last = serve.last_run()
+        runs = serve.get(f"/status/api/integrations/{JOB}")["runs"]
+        failed = next(r for r in runs if r["status"] == "failed")
+        assert SECRET not in json.dumps(runs) and "token *** &" in failed["error"]
+        dom = chromium_dom(f"{serve.url}/status?select={JOB}", tmp_path)
+    finally:
+        serve.stop()
+
+    import datetime as dt
+    import re
+
+    def shown(t: float) -> str:  # the page's `when`: UTC, to the second
+        return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+    listing = dom[dom.index('<tbody id="rows">'):]
+    listing = listing[:listing.index("</tbody>")]
+    assert re.search(r'<td class="lastrun"><span class="pill failing">abandoned</span> <span class="sub">ended '
+                     + re.escape(shown(last["finished_at"])) + "</span></td>", listing), listing
+    assert last["error"].startswith("worker lost: its lease expired")
+    assert f'<td colspan="10" class="err">{last["error"]}</td>' in listing  # the abandoned run's error
+    detail = dom[dom.index('<section id="detail">'):]
+    assert detail.count('<td colspan="5" class="err">') == 2  # both runs' errors, under each run
+    assert shown(last["finished_at"]) in detail and shown(failed["finished_at"]) in detail
+    escaped = ("&lt;img src=x onerror=\"alert(1)\"&gt; upstream refused token *** &amp; closed")
+    assert escaped in detail
+    assert "<img" not in dom and SECRET not in dom
