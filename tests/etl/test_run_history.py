@@ -342,6 +342,6 @@ def test_a_built_job_knows_its_systems_secrets_to_redact_them(tmp_path: Path, mo
     job = build_job(spec, systems)
     assert job.secret_values is not None and sorted(job.secret_values()) == ["http://127.0.0.1:9/crm", "tok-81d0c3aa"]
     assert "tok-81d0c3aa" not in repr(job)
-    assert job._redact("HTTPError: GET http://127.0.0.1:9/crm/c with tok-81d0c3aa") == "HTTPError: GET ***/c with ***"
+    assert job.redact_error("HTTPError: GET http://127.0.0.1:9/crm/c with tok-81d0c3aa") == "HTTPError: GET ***/c with ***"
     monkeypatch.delenv("RH_TOKEN")  # unset since: what still resolves is redacted
     assert job.secret_values() == ["http://127.0.0.1:9/crm"]

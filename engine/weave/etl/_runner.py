@@ -187,14 +187,15 @@ class BatchJob:
             await asyncio.wait_for(self.recorder.renewed(live.handle, self.lease_ttl_s), self.lease_ttl_s / 3)
         except Exception as exc:
             _log.warning("job %s: lease renewed, but recording the renewal on its run failed: %s", self.name,
-                         self._redact(f"{type(exc).__name__}: {exc}"))
+                         self.redact_error(f"{type(exc).__name__}: {exc}"))
 
-    def _redact(self, text: str) -> str:
+    def redact_error(self, text: str) -> str:
+        """`text` with every resolved secret of the job's systems (`secret_values`) replaced by `***`."""
         if self.secret_values is None:
             return text
         try:
             return redact(text, self.secret_values())
-        except Exception:  # a secret that no longer resolves: say nothing of the error rather than leak
+        except Exception:  # resolving failed unexpectedly: keep only the error type rather than risk a leak
             return text.split(":", 1)[0]
 
     def _start(self, stored: Checkpoint | None, full_refresh: bool, since: Any) -> tuple[Checkpoint, bool]:
@@ -359,7 +360,7 @@ class BatchJob:
                 counts=cp.counts, started_at=started.isoformat(), finished_at=self.clock().isoformat(),
                 duration_s=time.perf_counter() - t0, chunks=cp.chunks, resumed=resumed,
                 cursor=cp.cursor if error else final_cursor, drift=tuple(drift),
-                error=None if error is None else self._redact(f"{type(error).__name__}: {error}"), forced=force,
+                error=None if error is None else self.redact_error(f"{type(error).__name__}: {error}"), forced=force,
             )
             with contextlib.suppress(Exception):
                 await self.target.aclose()

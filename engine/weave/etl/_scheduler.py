@@ -101,7 +101,7 @@ async def tick(job: BatchJob, schedule: Schedule, log: FireLog, now: datetime) -
         except LeaseLostError:
             return Tick(job.name, tuple(ran), tuple(failed), plan.skipped, True, plan.next_start)
         except Exception as exc:  # recorded by the job's recorder; the fire time is used up
-            failed.append(f"{type(exc).__name__}: {exc}")
+            failed.append(job.redact_error(f"{type(exc).__name__}: {exc}"))  # logged by the flow: no secret
         if not guard.recorded:  # the run never started (outside its operating window): the fire time is used up
             await log.set_last_fire(job.name, fire)
         seen = fire
