@@ -527,8 +527,10 @@ def test_status_page_shows_the_last_runs_end_and_error_escaped(env: dict[str, st
     assert last["error"].startswith("worker lost: its lease expired")
     assert f'<td colspan="10" class="err">{last["error"]}</td>' in listing  # the abandoned run's error
     detail = dom[dom.index('<section id="detail">'):]
-    assert detail.count('<td colspan="5" class="err">') == 2  # both runs' errors, under each run
-    assert shown(last["finished_at"]) in detail and shown(failed["finished_at"]) in detail
+    detail = detail[:detail.index("</section>")]
+    assert detail.count('<td colspan="4" class="err">') == 2  # both runs' errors, under each run
+    for run in (last, failed):
+        assert f'<span class="sub">ended {shown(run["finished_at"])}</span>' in detail
     escaped = ("&lt;img src=x onerror=\"alert(1)\"&gt; upstream refused token *** &amp; closed")
     assert escaped in detail
     assert "<img" not in dom and SECRET not in dom
