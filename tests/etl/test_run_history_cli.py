@@ -534,3 +534,19 @@ def test_status_page_shows_the_last_runs_end_and_error_escaped(env: dict[str, st
     escaped = ("&lt;img src=x onerror=\"alert(1)\"&gt; upstream refused token *** &amp; closed")
     assert escaped in detail
     assert "<img" not in dom and SECRET not in dom
+
+
+def test_a_failed_weave_run_prints_its_error_without_the_systems_secrets(env: dict[str, str]) -> None:
+    """The CRM's base URL is a secret reference with a broken value (a token where the scheme goes). `weave run`
+    fails (exit 1) and neither its text nor its JSON output, nor the recorded runs, carry the resolved value."""
+    secret_env = {**env, "CRM_URL": "tok-5e3c7a9b1d://127.0.0.1:9"}
+    weave(secret_env, "apply", "specs", "--auto-approve")
+    for args in (("run", JOB), ("run", JOB, "--format", "json")):
+        done = subprocess.run([sys.executable, "-m", "weave", *args], capture_output=True, text=True, env=secret_env,
+                              cwd=env["WEAVE_TEST_DIR"], timeout=120, stdin=subprocess.DEVNULL)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "error: TransientError: GET /offset: UnsupportedProtocol" in done.stderr, done.stderr
+        assert "tok-5e3c7a9b1d" not in done.stdout + done.stderr
+    runs = history(secret_env)
+    assert [r["status"] for r in runs] == ["failed", "failed"]
+    assert all(r["error"] == "TransientError: GET /offset: UnsupportedProtocol" for r in runs), runs
