@@ -32,8 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 # The registry of benchmark modules (bench/<name>.py), in run order.
-MODULES = ["plan", "transform", "connectors", "state", "bus", "hub", "gateway", "gateway_path", "etl", "contracts",
-           "ownership"]
+MODULES = ["plan", "transform", "connectors", "state", "bus", "hub", "gateway", "gateway_path", "gateway_plugins", "etl",
+           "contracts", "ownership"]
 
 # Records the issues require from a full (not --only) run.
 NORMATIVE = ["transform.jmespath_vs_reference", "bus.redis_vs_raw", "gateway.vs_nginx", "gateway.plugin_overhead",
