@@ -119,19 +119,20 @@ def measure(url: str, seconds: int, connections: int, headers: dict[str, str] | 
     return result
 
 
-def run(quick: bool, workers: int | None = None) -> list[dict[str, Any]]:
-    """1 worker each side; a full run (not quick) also 2 workers each side; `workers` picks one count."""
+def run(quick: bool, workers: int | None = None, connections: int = 32) -> list[dict[str, Any]]:
+    """1 worker each side; a full run (not quick) also 2 workers each side; `workers` picks one count.
+    `connections`: wrk's concurrent connections (32 for the recorded figures)."""
     counts = [workers] if workers else ([1] if quick else [1, 2])
-    return [record for count in counts for record in _run(quick, count)]
+    return [record for count in counts for record in _run(quick, count, connections)]
 
 
-def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
+def _run(quick: bool, workers: int, connections: int = 32) -> list[dict[str, Any]]:
     from weave.gateway import SqliteKeyStore, create_key
     from weave.sandbox.services import free_port, nginx_proxy, wait_for_port
 
     if not shutil.which("wrk"):
         raise RuntimeError("wrk not found (apt-get install -y wrk)")
-    seconds, rounds, connections = (2, 5, 32) if quick else (5, 9, 32)
+    seconds, rounds = (2, 5) if quick else (5, 9)
     tmp = Path(tempfile.mkdtemp(prefix="weave-bench-gw-"))
     try:
         up_port, gw_port = free_port(), free_port()
@@ -183,7 +184,7 @@ def _run(quick: bool, workers: int) -> list[dict[str, Any]]:
         "proxy_cpu_us_per_request": {name: round(median(name, "cpu_us_per_request"), 1) for name in results},
         "per_round_rps": {name: [round(r["rps"]) for r in rs] for name, rs in results.items()},
     }
-    suffix = "" if workers == 1 else f".{workers}w"
+    suffix = ("" if workers == 1 else f".{workers}w") + ("" if connections == 32 else f".c{connections}")
     return [
         {"name": "gateway.vs_nginx" + suffix, "value": round(vs_nginx, 3), "unit": "ratio of req/s (goal >= 0.4)",
          "detail": detail},
@@ -203,8 +204,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short rounds (seconds, not minutes)")
     parser.add_argument("--workers", type=int, default=None, help="workers on each side (default: 1; full run: 1 and 2)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk's connections (default 32; others suffix .cN)")
     args = parser.parse_args()
-    for record in run(args.quick, args.workers):
+    for record in run(args.quick, args.workers, args.connections):
         print(json.dumps(record))
 
 
