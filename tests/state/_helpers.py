@@ -20,3 +20,14 @@ async def poll(fn: Callable[[], Awaitable[T]], *, until: Callable[[T], bool], ti
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last result: {result!r}")
         await asyncio.sleep(0.02)
+
+
+async def _now() -> float:
+    return time.time()
+
+
+async def tick() -> float:
+    """A time strictly after every record written so far, and strictly before every record written next."""
+    mark = time.time()
+    await poll(_now, until=lambda now: now > mark, timeout=2)
+    return mark

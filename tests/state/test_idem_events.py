@@ -4,11 +4,9 @@ Both backends: SQLite in tmp_path and a real PostgreSQL (see conftest)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.state._helpers import poll
+from tests.state._helpers import tick
 from weave.state import IdemEvent, IdemForgotten, IdemStatus, StateStore, open_state
 
 TOPIC = "crm.case.resolved"
@@ -19,21 +17,10 @@ def ev(n: int, topic: str = TOPIC) -> IdemEvent:
     return IdemEvent(topic, str(n), f"{n:020d}")
 
 
-async def _now() -> float:
-    return time.time()
-
-
-async def _tick() -> float:
-    """A time strictly after every record written so far, and strictly before every record written next."""
-    mark = time.time()
-    await poll(_now, until=lambda now: now > mark, timeout=2)
-    return mark
-
-
 async def test_a_late_commit_of_an_older_event_is_kept(store: StateStore) -> None:
     assert await store.idem_check_and_set("s", "k1", event=ev(1))  # delivered before the window
     assert await store.idem_reserve("s", "k2", "slow", ttl=30, event=ev(2)) is IdemStatus.RESERVED
-    window_start = await _tick()
+    window_start = await tick()
     assert await store.idem_check_and_set("s", "k10", event=ev(10))  # the window: events 10 and 11
     assert await store.idem_reserve("s", "k11", "w1", ttl=30, event=ev(11)) is IdemStatus.RESERVED
     assert await store.idem_commit("s", "k11", owner="w1")  # the reservation's event is kept
@@ -82,7 +69,7 @@ async def test_a_record_at_migration_4_is_kept_and_forgotten_by_time(fresh_state
         try:
             assert await old.schema_version() == 4
             await old._db.execute(insert, ("s", "old"))  # type: ignore[attr-defined]
-            mark = await _tick()
+            mark = await tick()
             await old._db.execute(insert, ("s", "recent"))  # type: ignore[attr-defined]
             await old._db.execute(  # type: ignore[attr-defined]
                 "INSERT INTO weave_idem (scope, key, state, owner, expires_at, created_at) "

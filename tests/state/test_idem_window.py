@@ -7,26 +7,15 @@ from __future__ import annotations
 
 import time
 
-from tests.state._helpers import poll
+from tests.state._helpers import tick
 from weave.state import IdemStatus, StateStore
-
-
-async def _now() -> float:
-    return time.time()
-
-
-async def _tick() -> float:
-    """A time strictly after every record written so far, and strictly before every record written next."""
-    mark = time.time()
-    await poll(_now, until=lambda now: now > mark, timeout=2)
-    return mark
 
 
 async def test_forget_since_keeps_older_records(store: StateStore) -> None:
     for key in ("a", "b"):
         assert await store.idem_check_and_set("s", key)
     assert await store.idem_check_and_set("other", "x")
-    mark = await _tick()
+    mark = await tick()
     assert await store.idem_reserve("s", "c", "w1", ttl=30) is IdemStatus.RESERVED
     assert await store.idem_commit("s", "c", owner="w1")
     assert await store.idem_check_and_set("s", "d")
@@ -44,7 +33,7 @@ async def test_forget_since_keeps_older_records(store: StateStore) -> None:
 
 async def test_forget_since_counts_the_commit_not_the_reservation(store: StateStore) -> None:
     assert await store.idem_reserve("s", "slow", "w1", ttl=30) is IdemStatus.RESERVED
-    mark = await _tick()
+    mark = await tick()
     assert await store.idem_commit("s", "slow", owner="w1")  # delivered (committed) inside the window
     assert await store.idem_forget("s", since=mark) == 1
     assert not await store.idem_seen("s", "slow")
@@ -52,10 +41,10 @@ async def test_forget_since_counts_the_commit_not_the_reservation(store: StateSt
 
 async def test_forget_a_key_and_a_time_range(store: StateStore) -> None:
     assert await store.idem_check_and_set("s", "old")
-    start = await _tick()
+    start = await tick()
     for key in ("mid-1", "mid-2"):
         assert await store.idem_check_and_set("s", key)
-    end = await _tick()
+    end = await tick()
     assert await store.idem_check_and_set("s", "new")
 
     assert await store.idem_forget("s", "old", since=start) == 0  # that key is older than the window

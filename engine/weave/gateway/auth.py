@@ -102,7 +102,6 @@ class Authenticator:
                             if isinstance(c.auth, ApiKeyAuth)}
         self._key_cache = _TtlCache(config.key_cache_ttl)
         self._key_hits = self._key_cache._data  # read directly on the hot path
-        self._cache_keys: dict[str, bytes] = {}  # store hash (SHA-256 hex) -> cache key, for forget_key
         self._basic_cache = _TtlCache(60.0)
         self._hash_slots = asyncio.Semaphore(2)
         self.key_headers: tuple[bytes, ...] = tuple(sorted({
@@ -175,19 +174,10 @@ class Authenticator:
             # unknown consumer, not an api-key consumer, or the key came in another consumer's header
             if record is not None and record.active and self._key_header.get(record.consumer) == header:
                 identity = self._fixed[record.consumer]
-            if len(self._cache_keys) >= self._key_cache.max_size:
-                self._cache_keys.clear()
-            self._cache_keys[key_hash] = cache_key
             self._key_cache.put(cache_key, identity)
         if identity is None:
             raise unauthenticated("invalid API key", scheme="ApiKey")
         return identity  # type: ignore[no-any-return]
-
-    def forget_key(self, key_hash: str) -> None:
-        """Drop a cached lookup (e.g. right after a revocation in this process)."""
-        cache_key = self._cache_keys.pop(key_hash, None)
-        if cache_key is not None:
-            self._key_cache._data.pop(cache_key, None)
 
     # -- bearer JWTs --------------------------------------------------------------------------
     async def _bearer(self, token: str, allowed: tuple[str, ...]) -> Identity:
