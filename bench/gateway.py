@@ -10,6 +10,13 @@ One upstream (uvicorn + httptools serving a small JSON, raw ASGI), one nginx wor
 the variants alternate round by round (nginx, weave full, weave bare, ...) and the median round counts.
 `run(quick)` returns records (a full run adds the same figures with 2 nginx and 2 gateway workers, named
 `gateway.*.2w`); `python bench/gateway.py --quick [--workers N]` prints them as JSON lines.
+
+`--idle poll` (records suffixed `.poll`) holds the kernel's CPU latency request at 0 µs for the run
+(`/dev/cpu_dma_latency`, the PM QoS interface tuned's latency profiles use; root only), so idle CPUs poll
+instead of halting. Why it matters here: on loopback the sender's kernel delivers each packet and wakes the
+reader, so when wrk or the upstream sleeps on a halted vCPU, the gateway's write pays the wake-up (an IPI,
+a VM exit on this VM), and the slower the route, the more often its peers sleep. `perf` shows that cost in
+`sock_def_readable` (see docs/design/gateway.md). Both sides, nginx and weave, run in the same condition.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import os
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -119,14 +127,49 @@ def measure(url: str, seconds: int, connections: int, headers: dict[str, str] | 
     return result
 
 
-def run(quick: bool, workers: int | None = None, connections: int = 32) -> list[dict[str, Any]]:
+_CPUIDLE = Path("/sys/devices/system/cpu")
+
+
+def _idle_entries() -> dict[str, int]:
+    """How often the CPUs entered each idle state so far (cpuidle's counters), by state name."""
+    counts: dict[str, int] = {}
+    for usage in _CPUIDLE.glob("cpu[0-9]*/cpuidle/state[0-9]*/usage"):
+        name = (usage.parent / "name").read_text().strip()
+        counts[name] = counts.get(name, 0) + int(usage.read_text())
+    return counts
+
+
+@contextlib.contextmanager
+def cpu_idle(mode: str) -> Iterator[dict[str, Any]]:
+    """`halt`: the machine as it is. `poll`: idle CPUs poll instead of halting while the block runs (a CPU
+    latency request of 0 µs, held open on /dev/cpu_dma_latency). Yields a dict that gets, on exit, the idle
+    entries per state during the block, so a record shows which idle states were actually used."""
+    info: dict[str, Any] = {"idle": mode}
+    fd = None
+    if mode == "poll":
+        try:
+            fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+        except OSError as exc:
+            raise RuntimeError(f"--idle poll needs root and /dev/cpu_dma_latency: {exc}") from None
+        os.write(fd, struct.pack("i", 0))
+    before = _idle_entries()
+    try:
+        yield info
+    finally:
+        if fd is not None:
+            os.close(fd)
+        after = _idle_entries()
+        info["idle_entries"] = {name: after[name] - before.get(name, 0) for name in after}
+
+
+def run(quick: bool, workers: int | None = None, connections: int = 32, idle: str = "halt") -> list[dict[str, Any]]:
     """1 worker each side; a full run (not quick) also 2 workers each side; `workers` picks one count.
-    `connections`: wrk's concurrent connections (32 for the recorded figures)."""
+    `connections`: wrk's concurrent connections (32 for the recorded figures); `idle`: see `cpu_idle`."""
     counts = [workers] if workers else ([1] if quick else [1, 2])
-    return [record for count in counts for record in _run(quick, count, connections)]
+    return [record for count in counts for record in _run(quick, count, connections, idle)]
 
 
-def _run(quick: bool, workers: int, connections: int = 32) -> list[dict[str, Any]]:
+def _run(quick: bool, workers: int, connections: int = 32, idle: str = "halt") -> list[dict[str, Any]]:
     from weave.gateway import SqliteKeyStore, create_key
     from weave.sandbox.services import free_port, nginx_proxy, wait_for_port
 
@@ -150,7 +193,7 @@ def _run(quick: bool, workers: int, connections: int = 32) -> list[dict[str, Any
                                           env=gw_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)) as gateway:
             wait_for_port(up_port)
             wait_for_port(gw_port)
-            with nginx_proxy(up_port, workers=workers) as nginx:
+            with nginx_proxy(up_port, workers=workers) as nginx, cpu_idle(idle) as idle_info:
                 assert nginx.proc is not None
                 variants = {
                     "nginx": (f"{nginx.url}/api/quotes/Q-00001", None, nginx.proc.pid),
@@ -183,8 +226,10 @@ def _run(quick: bool, workers: int, connections: int = 32) -> list[dict[str, Any
         "p99_ms": {name: round(median(name, "p99_ms"), 3) for name in results},
         "proxy_cpu_us_per_request": {name: round(median(name, "cpu_us_per_request"), 1) for name in results},
         "per_round_rps": {name: [round(r["rps"]) for r in rs] for name, rs in results.items()},
+        **idle_info,
     }
     suffix = ("" if workers == 1 else f".{workers}w") + ("" if connections == 32 else f".c{connections}")
+    suffix += "" if idle == "halt" else f".{idle}"
     return [
         {"name": "gateway.vs_nginx" + suffix, "value": round(vs_nginx, 3), "unit": "ratio of req/s (goal >= 0.4)",
          "detail": detail},
@@ -205,8 +250,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short rounds (seconds, not minutes)")
     parser.add_argument("--workers", type=int, default=None, help="workers on each side (default: 1; full run: 1 and 2)")
     parser.add_argument("--connections", type=int, default=32, help="wrk's connections (default 32; others suffix .cN)")
+    parser.add_argument("--idle", choices=["halt", "poll"], default="halt",
+                        help="halt: the machine as it is; poll: idle CPUs poll (records suffixed .poll; root only)")
     args = parser.parse_args()
-    for record in run(args.quick, args.workers, args.connections):
+    for record in run(args.quick, args.workers, args.connections, args.idle):
         print(json.dumps(record))
 
 

@@ -10,7 +10,8 @@ through `weave.gateway.server` (1 worker) with wrk and reads the gateway's CPU p
     full       all three, with the consumer's own limit too (two buckets): the route of bench/gateway.py
 
 The variants alternate round by round (each leads a round in turn); the median CPU µs per request counts.
-`python bench/gateway_plugins.py [--quick]` prints one JSON record (`gateway.plugins_cpu_us`).
+`python bench/gateway_plugins.py [--quick] [--idle poll]` prints one JSON record (`gateway.plugins_cpu_us`,
+suffixed `.poll` with `--idle poll`: idle CPUs poll instead of halting, see bench/gateway.py).
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gateway import _config, _process, _python_server, measure, wrk  # noqa: E402  (bench modules import each other)
+from gateway import _config, _process, _python_server, cpu_idle, measure, wrk  # noqa: E402  (bench modules import each other)
 from gateway_path import _EXTRA_ROUTES  # noqa: E402
 
 
-def run(quick: bool) -> list[dict[str, Any]]:
+def run(quick: bool, idle: str = "halt") -> list[dict[str, Any]]:
     from weave.gateway import SqliteKeyStore, create_key
     from weave.sandbox.services import free_port, wait_for_port
 
@@ -67,14 +68,15 @@ def run(quick: bool) -> list[dict[str, Any]]:
                                           env=gw_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)) as gateway:
             wait_for_port(up_port)
             wait_for_port(gw_port)
-            for url, headers in variants.values():  # warm-up: connection pool, key cache
-                wrk(url, 1, connections, headers)
-            results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
-            names = list(variants)
-            for round_no in range(rounds):
-                for name in names[round_no % len(names):] + names[:round_no % len(names)]:
-                    url, headers = variants[name]
-                    results[name].append(measure(url, seconds, connections, headers, gateway.pid))
+            with cpu_idle(idle) as idle_info:
+                for url, headers in variants.values():  # warm-up: connection pool, key cache
+                    wrk(url, 1, connections, headers)
+                results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+                names = list(variants)
+                for round_no in range(rounds):
+                    for name in names[round_no % len(names):] + names[:round_no % len(names)]:
+                        url, headers = variants[name]
+                        results[name].append(measure(url, seconds, connections, headers, gateway.pid))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     cpu = {name: statistics.median(r["cpu_us_per_request"] for r in rs) for name, rs in results.items()}
@@ -82,20 +84,24 @@ def run(quick: bool) -> list[dict[str, Any]]:
     added = {name: round(value - cpu["bare"], 1) for name, value in cpu.items() if name != "bare"}
     alone = added["transform"] + added["limit"] + added["keyauth"]
     return [{
-        "name": "gateway.plugins_cpu_us", "value": added["full"],
+        "name": "gateway.plugins_cpu_us" + ("" if idle == "halt" else f".{idle}"), "value": added["full"],
         "unit": "gateway CPU µs per request the full route adds over the bare one (1 worker, real sockets)",
         "detail": {"rounds": rounds, "seconds": seconds, "connections": connections,
                    "cpu_us_per_request": {k: round(v, 1) for k, v in cpu.items()}, "added_over_bare_us": added,
                    "three_alone_summed_us": round(alone, 1),
                    "rps": {k: round(v) for k, v in rps.items()},
-                   "note": "full adds the consumer's own bucket to the three plugins; compare with the sum"},
+                   "note": "full adds the consumer's own bucket to the three plugins; compare with the sum",
+                   **idle_info},
     }]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short rounds")
-    for record in run(parser.parse_args().quick):
+    parser.add_argument("--idle", choices=["halt", "poll"], default="halt",
+                        help="halt: the machine as it is; poll: idle CPUs poll (root only)")
+    args = parser.parse_args()
+    for record in run(args.quick, args.idle):
         print(json.dumps(record))
 
 
