@@ -550,3 +550,25 @@ def test_a_failed_weave_run_prints_its_error_without_the_systems_secrets(env: di
     runs = history(secret_env)
     assert [r["status"] for r in runs] == ["failed", "failed"]
     assert all(r["error"] == "TransientError: GET /offset: UnsupportedProtocol" for r in runs), runs
+
+
+async def test_run_integration_redacts_the_deployed_specs_secrets_from_any_error(env: dict[str, str],
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defence in depth behind the connectors: whatever a run raises, `run_integration` (so `weave run`) reports it
+    as `Type: message` with every resolved secret of the deployed specs replaced by ***, and does not chain the
+    original exception (its text could reach a log with the traceback). The failure is injected after a real
+    `weave apply`, as no connector here puts a secret in its errors."""
+    from weave.api import run as api_run
+
+    weave(env, "apply", "specs", "--auto-approve")
+    for name in ("CRM_URL", "WAREHOUSE_DSN"):
+        monkeypatch.setenv(name, env[name])
+
+    def broken(self: Any, revision: Any) -> Any:
+        raise ConnectionError(f"cannot reach {env['CRM_URL']}/offset nor {env['WAREHOUSE_DSN']}")
+
+    monkeypatch.setattr(api_run.Supervisor, "build", broken)
+    with pytest.raises(api_run.RunFailed) as failed:
+        await api_run.run_integration(env["WEAVE_STATE"], f"sqlite:///{env['WEAVE_TEST_DIR']}/bus.db", JOB)
+    assert str(failed.value) == "ConnectionError: cannot reach ***/offset nor ***"
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__

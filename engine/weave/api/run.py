@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from weave import secrets
 from weave.bus import open_bus
-from weave.etl import reap_stale_runs
+from weave.etl import reap_stale_runs, secret_values
 from weave.runtime.supervisor import Supervisor
 from weave.state import open_state
 
@@ -15,6 +16,19 @@ Progress = Callable[[int, int | None], Any]
 
 class NotDeployed(ValueError):
     pass
+
+
+class RunFailed(RuntimeError):
+    """The run raised. Its text is `Type: message` with the resolved value of every secret reference of the
+    deployed specs replaced by `***` (defence in depth: connectors already keep secrets out of their errors)."""
+
+
+def _failed(exc: Exception, specs: Any) -> RunFailed:
+    text = f"{type(exc).__name__}: {exc}"
+    try:
+        return RunFailed(secrets.redact(text, secret_values(specs)()))
+    except Exception:  # resolving failed unexpectedly: keep only the error type rather than risk a leak
+        return RunFailed(type(exc).__name__)
 
 
 async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: Progress | None = None,
@@ -26,23 +40,28 @@ async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: 
         if revision is None:
             raise NotDeployed("nothing is deployed: run `weave apply` first")
         supervisor = Supervisor(state=state, bus=bus)  # worker id host:pid, recorded on the run row
-        loaded, services = supervisor.build(revision)
-        flow = next((f for f in loaded.flows if f.name == name), None)
-        if flow is None:
-            known = sorted({f.name for f in loaded.flows})
-            why = next((v for k, v in loaded.skipped.items() if k.startswith(f"{name}/")), None)
-            raise NotDeployed(f"integration {name!r} cannot run: {why}" if why else
-                              f"integration {name!r} is not deployed (deployed: {', '.join(known)})")
-        await flow.prepare(services)
-        options: dict[str, Any] = {"force": force, "full_refresh": full_refresh, "since": since}
-        if on_chunk is not None:
-            options["on_chunk"] = on_chunk
         try:
-            result = await flow.run_once(**options)
-        except NotImplementedError as exc:
-            raise NotDeployed(str(exc)) from None
-        await services.recorder.flush()
-        await services.aclose()
+            loaded, services = supervisor.build(revision)
+            flow = next((f for f in loaded.flows if f.name == name), None)
+            if flow is None:
+                known = sorted({f.name for f in loaded.flows})
+                why = next((v for k, v in loaded.skipped.items() if k.startswith(f"{name}/")), None)
+                raise NotDeployed(f"integration {name!r} cannot run: {why}" if why else
+                                  f"integration {name!r} is not deployed (deployed: {', '.join(known)})")
+            await flow.prepare(services)
+            options: dict[str, Any] = {"force": force, "full_refresh": full_refresh, "since": since}
+            if on_chunk is not None:
+                options["on_chunk"] = on_chunk
+            try:
+                result = await flow.run_once(**options)
+            except NotImplementedError as exc:
+                raise NotDeployed(str(exc)) from None
+            await services.recorder.flush()
+            await services.aclose()
+        except NotDeployed:
+            raise
+        except Exception as exc:
+            raise _failed(exc, revision.specs) from None  # not chained: the original text may hold a secret
         return {"integration": name, "pattern": flow.pattern, "revision": revision.id,
                 "worker": supervisor.worker_id, **result}
     finally:

@@ -42,7 +42,7 @@ def run_(integration: str, state_url: str | None, bus_url: str | None, config: s
       weave run warehouse-nightly-load --full-refresh --force
       weave run nightly-customer-master --since 2025-03-01T00:00:00Z --format json
     """
-    from weave.api.run import NotDeployed, run_integration
+    from weave.api.run import NotDeployed, RunFailed, run_integration
 
     settings = settings_from(state_url, bus_url, config)
     progress: Progress | None = None
@@ -64,10 +64,10 @@ def run_(integration: str, state_url: str | None, bus_url: str | None, config: s
             progress.start()
         result = run(run_integration(settings.state_url, settings.bus_url, integration, on_chunk=on_chunk,
                                      force=force, full_refresh=full_refresh, since=since))
-    except NotDeployed as exc:
+    except (NotDeployed, RunFailed) as exc:  # RunFailed: `Type: message`, the deployed specs' secrets redacted
         fail(str(exc))
         return
-    except Exception as exc:  # noqa: BLE001 - errors of the weave tree carry secret-free messages
+    except Exception as exc:  # noqa: BLE001 - opening the state store or the bus failed
         if progress is not None:
             progress.stop()
         fail(f"{type(exc).__name__}: {exc}")

@@ -6,7 +6,7 @@ See docs/design/etl.md for the contract. Public API:
              lease=..., on_chunk=..., on_reject=..., on_drift=..., recorder=...).run(force=, full_refresh=, since=)
 """
 
-from weave.etl._build import build_job, schedule_for, windows_for
+from weave.etl._build import build_job, schedule_for, secret_values, windows_for
 from weave.etl._checkpoints import JsonFileCheckpointStore, MemoryCheckpointStore
 from weave.etl._cursor import CursorSpec
 from weave.etl._errors import (
@@ -54,5 +54,5 @@ __all__ = [
     "RedisLease", "Rejected", "RestSource", "RunPlan", "RunRecorder", "RunResult", "Schedule", "SchemaDriftError",
     "SoapSource", "Source", "SqliteSource", "SqliteTarget", "StateCheckpointStore", "StateDeadLetters", "StateLease",
     "StateRunRecorder", "Target", "build_job", "default_worker", "next_run", "plan_runs", "reap_stale_runs",
-    "schedule_for", "windows_for",
+    "schedule_for", "secret_values", "windows_for",
 ]
