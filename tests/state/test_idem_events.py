@@ -1,5 +1,6 @@
 """Idempotency records remember their bus event (migration 5), so `weave events replay --ignore-idempotency`
-forgets the records of exactly the replayed events (`idem_forget_events`), whenever they were committed.
+forgets the records of exactly the replayed events (`idem_forget_events`), whenever they were committed, found
+through an index on (scope, event, position) (migration 6).
 Both backends: SQLite in tmp_path and a real PostgreSQL (see conftest)."""
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ async def test_a_record_at_migration_4_is_kept_and_forgotten_by_time(fresh_state
             await old.close()
     store = await open_state(fresh_state_url)
     try:
-        assert await store.schema_version() == 5
+        assert await store.schema_version() == max(m.version for m in for_dialect(store.backend))
         assert [await store.idem_seen("s", k) for k in ("old", "recent")] == [True] * 2  # kept
         assert await store.idem_event("s", "old") is None  # no event known
         assert await store.idem_reserve("s", "old", "w", ttl=30) is IdemStatus.DUPLICATE  # still deduplicated
@@ -97,3 +98,21 @@ async def test_a_record_at_migration_4_is_kept_and_forgotten_by_time(fresh_state
         assert await store.idem_seen("s", "old")
     finally:
         await store.close()
+
+
+async def test_forgetting_by_event_reads_the_event_index(store: StateStore) -> None:
+    """The replay's delete finds its records through `weave_idem_event` (migration 6), not by reading every record
+    of the scope: SQLite's query plan names the index; PostgreSQL's does once a sequential scan is ruled out (the
+    planner prefers one on a table this small)."""
+    for i in range(50):
+        assert await store.idem_check_and_set("s", f"k{i}", event=ev(i))
+    delete = "DELETE FROM weave_idem WHERE scope = %s AND event = %s AND event_pos >= %s"
+    params = ("s", TOPIC, ev(40).position)
+    async with store._db.transaction() as tx:  # type: ignore[attr-defined]
+        if store.backend == "sqlite":
+            plan = " ".join(str(row[-1]) for row in await tx.fetchall("EXPLAIN QUERY PLAN " + delete, params))
+        else:
+            await tx.execute("SET LOCAL enable_seqscan = off")
+            plan = " ".join(str(row[0]) for row in await tx.fetchall("EXPLAIN " + delete, params))
+    assert "weave_idem_event" in plan, plan
+    assert await store.idem_forget_events("s", TOPIC, ev(40).position) == IdemForgotten(10, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weave.state.migrations import Migration
 from weave.state.migrations.postgres_alerts import ALERTS
-from weave.state.migrations.postgres_idem import IDEM_EVENTS
+from weave.state.migrations.postgres_idem import IDEM_EVENT_INDEX, IDEM_EVENTS
 from weave.state.migrations.postgres_runs import RUN_ALIVE, RUN_LEASES
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -83,4 +83,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     RUN_LEASES,  # weave.etl: stale runs
     RUN_ALIVE,  # weave.etl: an abandoned run's end time
     IDEM_EVENTS,  # weave events replay --ignore-idempotency: the event of each idempotency record
+    IDEM_EVENT_INDEX,  # ... and an index to find them by event
 )

@@ -12,3 +12,8 @@ IDEM_EVENTS = Migration(5, "idem_events", (
     # 1 for the rows already there (no event recorded); every write from now on sets 0 explicitly
     "ALTER TABLE weave_idem ADD COLUMN legacy SMALLINT NOT NULL DEFAULT 1",
 ))
+
+# `idem_forget_events`' lookup (see migrations/sqlite_idem.py); event_pos keeps its byte-wise collation in the index
+IDEM_EVENT_INDEX = Migration(6, "idem_event_index", (
+    "CREATE INDEX weave_idem_event ON weave_idem (scope, event, event_pos)",
+))

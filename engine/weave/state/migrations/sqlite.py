@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from weave.state.migrations import Migration
 from weave.state.migrations.sqlite_alerts import ALERTS
-from weave.state.migrations.sqlite_idem import IDEM_EVENTS
+from weave.state.migrations.sqlite_idem import IDEM_EVENT_INDEX, IDEM_EVENTS
 from weave.state.migrations.sqlite_runs import RUN_ALIVE, RUN_LEASES
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -69,4 +69,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     RUN_LEASES,  # weave.etl: stale runs
     RUN_ALIVE,  # weave.etl: an abandoned run's end time
     IDEM_EVENTS,  # weave events replay --ignore-idempotency: the event of each idempotency record
+    IDEM_EVENT_INDEX,  # ... and an index to find them by event
 )

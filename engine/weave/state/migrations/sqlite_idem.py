@@ -16,3 +16,9 @@ IDEM_EVENTS = Migration(5, "idem_events", (
     "ALTER TABLE weave_idem ADD COLUMN event_pos TEXT",  # sorts like the topic's message order
     "ALTER TABLE weave_idem ADD COLUMN legacy INTEGER NOT NULL DEFAULT 1",
 ))
+
+# `idem_forget_events` deletes one scope's records of one topic from a position on: without an index it read every
+# record of the scope (all its deliveries within the retention), with one it reads only those it deletes
+IDEM_EVENT_INDEX = Migration(6, "idem_event_index", (
+    "CREATE INDEX weave_idem_event ON weave_idem (scope, event, event_pos)",
+))
