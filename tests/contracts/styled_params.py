@@ -44,6 +44,18 @@ paths:
         - {name: ids, in: path, required: true, schema: {type: array, items: {type: integer}}}
       responses:
         '200': {description: teams}
+  /agents/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, style: label, schema: {type: integer}}
+      responses:
+        '200': {description: an agent}
+  /queues/{ids}:
+    get:
+      parameters:
+        - {name: ids, in: path, required: true, style: matrix, explode: true, schema: {type: array, items: {type: integer}}}
+      responses:
+        '200': {description: queues}
 """
 
 SYSTEMS = """\
@@ -100,6 +112,15 @@ INTEGRATIONS = "---\n".join([
 """),
     reader("team-path", """\
     path: /teams/1,x
+"""),
+    reader("label-clean", """\
+    path: /agents/.5
+"""),
+    reader("label-path", """\
+    path: /agents/5
+"""),
+    reader("matrix-path", """\
+    path: /queues/;ids=1;ids=x
 """),
 ])
 

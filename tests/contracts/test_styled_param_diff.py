@@ -31,6 +31,7 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("{name: lang, in: cookie, schema:", "{name: lang, in: cookie, required: true, schema:"),      # now required
         ("enum: [open, closed, pending]", "enum: [open, pending]"),                                    # items narrowed
         ("style: pipeDelimited, explode: false", "style: form, explode: false"),                       # style
+        ("{name: id, in: path, required: true, style: label,", "{name: id, in: path, required: true,"),  # prefix
         ("additionalProperties: false, properties: {priority", "additionalProperties: false, required: [team], "
                                                                "properties: {priority"),                # filter.team
         ("required: [from]", "required: [from, to]"),                                                  # range.to
@@ -55,6 +56,7 @@ def test_contract_diff_classifies_cookie_array_and_style_changes(changed: Path) 
         ("parameter-added", True, "cookie.tenant"),
         ("enum-changed", True, "query.status[]"),
         ("parameter-style-changed", True, "query.ids"),
+        ("parameter-style-changed", True, "path.id"),  # a scalar that no longer carries the label prefix
         ("required-added", True, "query.filter.team"),
         ("required-added", True, "query.range.to"),
     }
@@ -88,6 +90,9 @@ def test_against_ref_names_exactly_the_calls_each_change_breaks(changed: Path) -
         # the style changed: every call sending ids
         ("clean", "parameter-style-changed", "query.ids", *at("ids", "clean")),
         ("bad-arrays", "parameter-style-changed", "query.ids", *at("ids", "bad-arrays")),
+        # the label prefix went: both calls of GET /agents/{id}, at the path segment they send
+        *{(name, "parameter-style-changed", "path.id", at("path:", name)[0], at("path:", name)[1] + len("/agents/"))
+          for name in ("label-clean", "label-path")},
         # filter.team is now required: the calls sending a filter without it (range.to: every sender has it)
         ("clean", "required-added", "query.filter.team", *at('"filter[priority]"', "clean")),
         ("bad-objects", "required-added", "query.filter.team", *at('"filter[priority]"', "bad-objects")),

@@ -1,5 +1,6 @@
-"""Array, object and cookie parameters (WV711/WV712): literal values are split by the parameter's style and
-explode and each item or property checked; a required cookie must be in the spec's `Cookie` header. The
+"""Array, object, cookie and label/matrix path parameters (WV711/WV712): literal values are split by the
+parameter's style and explode (a label or matrix value without its prefix is refused) and each item or property
+checked; a required cookie must be in the spec's `Cookie` header. The
 helpdesk project (tests/contracts/styled_params.py) is validated by `weave validate` as a CLI subprocess."""
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ def test_exact_set_of_findings(reported: tuple[Path, list[dict[str, Any]]]) -> N
         ("WV712", "bad-cookie", *_at(root, "XYZ", "bad-cookie"), "session"),               # at the cookie's value
         ("WV712", "bad-cookie", *_at(root, "fr", "bad-cookie"), "lang"),
         ("WV712", "team-path", *_at(root, "/teams/1,x", "team-path", 7), "ids"),
+        ("WV712", "label-path", *_at(root, "/agents/5", "label-path", 8), "id"),         # no leading '.'
+        ("WV712", "matrix-path", *_at(root, "/queues/;ids=1;ids=x", "matrix-path", 8), "ids"),
     }
     assert len([d for d in found if d["data"]["integration"] == "bad-objects"]) == 4
     # clean literals, a templated cookie (unknown: unchecked, but sent) and no WV703 for `filter[priority]`
-    assert not [d for d in found if d["data"]["integration"] in ("clean", "templated-cookie")]
+    assert not [d for d in found if d["data"]["integration"] in ("clean", "templated-cookie", "label-clean")]
 
 
 def test_messages_and_hints(reported: tuple[Path, list[dict[str, Any]]]) -> None:
@@ -76,6 +79,12 @@ def test_messages_and_hints(reported: tuple[Path, list[dict[str, Any]]]) -> None
     assert "required cookie parameter 'session' of GET /tickets" in missing["message"]
     assert missing["hint"].startswith("send it in a `Cookie` header under `headers:` of this operation")
     assert missing["data"]["in"] == "cookie"
+    (label,) = by[("label-path", "id")]
+    assert label["message"].endswith("gets '5', which lacks the leading '.' of style label")
+    assert label["hint"] == "send a value the contract allows (integer, sent as `.value` (style label))"
+    (matrix,) = by[("matrix-path", "ids")]
+    assert matrix["message"].endswith("gets ';ids=1;ids=x', item 'x': which is not an integer")
+    assert "sent as `;ids=a;ids=b` (style matrix, explode true)" in matrix["hint"]
     for d in by[("bad-cookie", "session")] + by[("bad-cookie", "lang")]:
         assert "XYZ" not in d["message"] and "'fr'" not in d["message"]  # cookie values are not echoed
 
@@ -89,7 +98,8 @@ def test_fixing_the_specs_clears_the_findings(tmp_path: Path) -> None:
                      ('"filter[priority]": 9, "filter[colour]": red', '"filter[priority]": 5, "filter[team]": red'),
                      ('"to,2024-02-30"', '"from,2024-02-29"'),
                      ('headers: {X-Flags: "true"}', 'headers: {X-Flags: "true", Cookie: "session=00ff00ff"}'),
-                     ("session=XYZ; lang=fr", "session=abcdef01; lang=de"), ("/teams/1,x", "/teams/1,2")]:
+                     ("session=XYZ; lang=fr", "session=abcdef01; lang=de"), ("/teams/1,x", "/teams/1,2"),
+                     ("/agents/5", "/agents/.7"), (";ids=x", ";ids=2")]:
         assert old in text, old
         text = text.replace(old, new)
     spec.write_text(text)
@@ -120,7 +130,13 @@ ARRAY = {"type": "array", "items": {"type": "integer", "minimum": 0}}
     (Param("a", "query", schema=ARRAY, style="spaceDelimited"), ["1 2"], [(0, "1"), (0, "2")]),
     (Param("a", "query", schema=ARRAY, style="pipeDelimited"), ["1|2", "3"], [(0, "1"), (0, "2"), (1, "3")]),
     (Param("a", "header", schema=ARRAY), ["1,2"], [(0, "1"), (0, "2")]),                  # simple
-    (Param("a", "path", schema=ARRAY, style="label"), [".1.2"], None),                    # not read
+    (Param("a", "path", schema=ARRAY, style="label"), [".1,2"], [(0, "1"), (0, "2")]),
+    (Param("a", "path", schema=ARRAY, style="label", explode=True), [".1.2"], [(0, "1"), (0, "2")]),
+    (Param("a", "path", schema=ARRAY, style="label"), ["1,2"], None),                     # no prefix: not read
+    (Param("a", "path", schema=ARRAY, style="matrix"), [";a=1,2"], [(0, "1"), (0, "2")]),
+    (Param("a", "path", schema=ARRAY, style="matrix", explode=True), [";a=1;a=2"], [(0, "1"), (0, "2")]),
+    (Param("a", "path", schema=ARRAY, style="matrix", explode=True), [";a=1;b=2"], None),
+    (Param("a", "path", schema=ARRAY, style="matrix"), [";a"], []),                       # an empty array
     (Param("a", "query", schema=ARRAY, explode=False), [""], []),                         # an empty array
 ])
 def test_array_items(param: Param, texts: list[str], expected: list[tuple[int, str]] | None) -> None:
@@ -139,6 +155,14 @@ OBJECT = {"type": "object", "properties": {"n": {"type": "integer"}, "s": {"type
     (Param("o", "header", schema=OBJECT, explode=True), "n=1,s", "which is not a list of name=value pairs "
                                                                  "(style simple, explode true)"),
     (Param("o", "query", schema=OBJECT, style="deepObject"), "n,1", []),
+    (Param("o", "path", schema=OBJECT, style="label"), ".n,1,s,x", [("n", "1"), ("s", "x")]),
+    (Param("o", "path", schema=OBJECT, style="label", explode=True), ".n=1.s=x", [("n", "1"), ("s", "x")]),
+    (Param("o", "path", schema=OBJECT, style="matrix"), ";o=n,1", [("n", "1")]),
+    (Param("o", "path", schema=OBJECT, style="matrix", explode=True), ";n=1;s=x", [("n", "1"), ("s", "x")]),
+    (Param("o", "path", schema=OBJECT, style="matrix", explode=True), ";n=1;s", "which is not a list of "
+                                                                               "name=value pairs (style matrix, "
+                                                                               "explode true)"),
+    (Param("o", "path", schema=OBJECT, style="matrix"), "n,1", "which lacks the prefix ';o=' of style matrix"),
 ])
 def test_object_pairs(param: Param, text: str, expected: Any) -> None:
     assert object_pairs(param, text) == expected
@@ -156,6 +180,22 @@ def test_value_problems_leave_unknown_parts_unchecked() -> None:
     assert value_problems(exploded, [("n", "x")]) == [(0, "property 'n' = 'x': which is not an integer")]
     assert value_problems(Param("k", "cookie", schema={"type": "integer"}), [("k", "x")]) == [
         (0, "which is not an integer")]
+
+
+@pytest.mark.parametrize("style, explode, text, expected", [
+    ("label", None, ".5", []),
+    ("label", None, ".x", [(0, "which is not an integer")]),
+    ("label", None, "5", [(0, "which lacks the leading '.' of style label")]),
+    ("matrix", None, ";id=5", []),
+    ("matrix", True, ";id=5", []),                                    # explode changes nothing for a scalar
+    ("matrix", None, ";id=x", [(0, "which is not an integer")]),
+    ("matrix", None, ";other=5", [(0, "which lacks the prefix ';id=' of style matrix")]),
+    ("simple", None, ".5", [(0, "which is not an integer")]),          # only label and matrix carry a prefix
+])
+def test_scalar_path_values_in_label_and_matrix_style(style: str, explode: bool | None, text: str,
+                                                       expected: list[tuple[int, str]]) -> None:
+    param = Param("id", "path", True, schema={"type": "integer"}, style=style, explode=explode)
+    assert value_problems(param, [("id", text)]) == expected
 
 
 @pytest.mark.parametrize("header, templated, cookies, opaque", [

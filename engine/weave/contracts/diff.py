@@ -15,7 +15,7 @@ from typing import Any
 from weave.contracts.exprs import FieldPath
 from weave.contracts.flow import dotted
 from weave.contracts.model import Contract, Operation, Param, Schema
-from weave.contracts.paramstyles import shape
+from weave.contracts.paramstyles import prefixed, shape
 from weave.contracts.schemas import ITEMS, element, enum, properties, required, types, xsd_type
 
 MAX_DEPTH = 24
@@ -99,8 +99,8 @@ def _schemas(before: Operation, after: Operation, side: str, old: Schema | None,
 def _parameters(before: Operation, after: Operation) -> list[Change]:
     """Parameters are part of the request: a new required one (cookies too), one made required, a removed one
     (a call that sends it now sends an undeclared parameter), a narrowed type or enum (of the parameter, its
-    array items or object properties) and a changed style/explode of an array or object are breaking; `path`
-    is (location, name)."""
+    array items or object properties), a changed style/explode of an array or object and a scalar path parameter
+    moved to or from style label or matrix (its prefix changes) are breaking; `path` is (location, name)."""
     old = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in before.params}
     new = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in after.params}
     out: list[Change] = []
@@ -113,7 +113,8 @@ def _parameters(before: Operation, after: Operation) -> list[Change]:
         if param.required and not old[key].required:
             out.append(Change("parameter-required", True, after.key, "parameters", path, None, None, param.line))
         was, now = _wire(old[key]), _wire(param)
-        if was != now and "scalar" not in (shape(old[key].schema), shape(param.schema)):
+        scalar = "scalar" in (shape(old[key].schema), shape(param.schema))
+        if was != now and (not scalar or _prefix(old[key]) != _prefix(param)):
             out.append(Change("parameter-style-changed", True, after.key, "parameters", path, was, now, param.line))
         out += [replace(c, side="parameters", line=param.line)
                 for c in _compare(old[key].schema, param.schema, after.key, "request", path, param.line, 0)]
@@ -122,6 +123,11 @@ def _parameters(before: Operation, after: Operation) -> list[Change]:
             out.append(Change("parameter-removed", True, after.key, "parameters", (param.location, param.name),
                               _type_of(param.schema), None, after.line))
     return out
+
+
+def _prefix(param: Param) -> str:
+    """What a scalar value carries in front on the wire: the label or matrix style's prefix, else nothing."""
+    return param.wire_style if prefixed(param) else ""
 
 
 def _wire(param: Param) -> str:

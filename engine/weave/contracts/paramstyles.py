@@ -9,8 +9,11 @@
     object, simple, explode: true                  X-Filter: role=admin,n=3
     object, form + explode (query default)         ?role=admin&n=3           each property its own key
     object, deepObject                             ?filter[role]=admin
+    path, label: scalar / array / object           .5   .a,b (explode: .a.b)   .role,admin (explode: .role=admin)
+    path, matrix: scalar / array / object          ;id=5   ;ids=a,b (explode: ;ids=a;ids=b)
+                                                   ;filter=role,admin (explode: ;role=admin;n=3)
 
-`label` and `matrix` path styles (and arrays of objects) are not followed: such values stay unchecked.
+Arrays of objects are not followed: such values stay unchecked.
 """
 
 from __future__ import annotations
@@ -22,6 +25,41 @@ from weave.contracts.paramvalues import describe, value_problem
 from weave.contracts.schemas import closed, element, properties, required, types
 
 _DELIMITERS = {"form": ",", "simple": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+_PREFIXED = ("label", "matrix")  # path styles whose values carry a prefix: `.` and `;name=`
+
+
+def prefixed(param: Param) -> bool:
+    """A path parameter in style label or matrix (its values are read by `prefixed_parts`)."""
+    return param.location == "path" and param.wire_style in _PREFIXED
+
+
+def prefixed_parts(param: Param, text: str) -> list[str] | str:
+    """The parts of a label or matrix path value after its prefix (one for a scalar; the items of an array; for an
+    object `name,value,...` or, exploded, `name=value` each), or why the server could not read it."""
+    kind, name, style = shape(param.schema), param.name, param.wire_style
+    if style == "label":
+        if not text.startswith("."):
+            return "which lacks the leading '.' of style label"
+        body = text[1:]
+        if kind == "scalar":
+            return [body]
+        return body.split("." if param.exploded else ",") if body else []
+    if param.exploded and kind == "array":  # ;ids=1;ids=2
+        parts = [part.partition("=") for part in text.split(";")[1:]] if text.startswith(";") else []
+        if not parts or any(key != name or not eq for key, eq, _ in parts):
+            return f"which is not a list of ;{name}=value (style matrix, explode true)"
+        return [value for _, _, value in parts]
+    if param.exploded and kind == "object":  # ;role=admin;n=3
+        if not text.startswith(";"):
+            return "which lacks the leading ';' of style matrix"
+        return text[1:].split(";") if text[1:] else []
+    head = f";{name}="
+    if text == f";{name}":  # an empty value
+        return [""] if kind == "scalar" else []
+    if not text.startswith(head):
+        return f"which lacks the prefix '{head}' of style matrix"
+    body = text[len(head):]
+    return [body] if kind == "scalar" else (body.split(",") if body else [])
 
 
 def shape(schema: Schema) -> str:
@@ -35,8 +73,17 @@ def shape(schema: Schema) -> str:
 
 
 def array_items(param: Param, texts: Sequence[str]) -> list[tuple[int, str]] | None:
-    """(index of the sent value, item text) of every item the values carry; None when the style is not read."""
+    """(index of the sent value, item text) of every item the values carry; None when the style is not read
+    (a label or matrix value without its prefix is not read either: `array_problems` reports it)."""
     style = param.wire_style
+    if prefixed(param):
+        found: list[tuple[int, str]] = []
+        for index, text in enumerate(texts):
+            parts = prefixed_parts(param, text)
+            if isinstance(parts, str):
+                return None
+            found += [(index, part) for part in parts]
+        return found
     if style not in _DELIMITERS:
         return None
     if style == "form" and param.exploded:
@@ -53,8 +100,15 @@ def value_problems(param: Param, sent: Sequence[tuple[str, str | None]]) -> list
     hidden = param.location in ("header", "cookie")  # such values are not echoed
     kind = shape(param.schema)
     if kind == "scalar":
-        return [(i, problem) for i, (_, text) in enumerate(sent)
-                if text is not None and (problem := value_problem(param.schema, text)) is not None]
+        out: list[tuple[int, str]] = []
+        for i, (_, text) in enumerate(sent):
+            if text is None:
+                continue
+            parts = prefixed_parts(param, text) if prefixed(param) else [text]
+            problem = parts if isinstance(parts, str) else value_problem(param.schema, parts[0])
+            if problem is not None:
+                out.append((i, problem))
+        return out
     if kind == "array":
         known = [(i, text) for i, (_, text) in enumerate(sent) if text is not None]
         found = array_problems(param, [text for _, text in known], hidden, len(known) == len(sent))
@@ -72,7 +126,7 @@ def _object_problems(param: Param, sent: Sequence[tuple[str, str | None]], hidde
     for index, (key, text) in enumerate(sent):
         if key == param.name and not exploded_form and param.wire_style != "deepObject":
             parsed = object_pairs(param, text) if text is not None else None
-            if parsed is None or isinstance(parsed, str) or param.wire_style not in ("form", "simple"):
+            if parsed is None or isinstance(parsed, str) or param.wire_style not in ("form", "simple", *_PREFIXED):
                 complete = False
                 if isinstance(parsed, str):
                     out.append((index, parsed))
@@ -96,6 +150,10 @@ def _object_problems(param: Param, sent: Sequence[tuple[str, str | None]], hidde
 
 def array_problems(param: Param, texts: Sequence[str], hidden: bool, complete: bool = True) -> list[tuple[int, str]]:
     """(index of the sent value, why) for the values of an array parameter (item counts only when `complete`)."""
+    if prefixed(param):
+        unread = [(index, why) for index, text in enumerate(texts) if isinstance(why := prefixed_parts(param, text), str)]
+        if unread:
+            return unread
     found = array_items(param, texts)
     if found is None:
         return []
@@ -125,13 +183,19 @@ def array_problems(param: Param, texts: Sequence[str], hidden: bool, complete: b
 def object_pairs(param: Param, text: str) -> list[tuple[str, str]] | str:
     """The (property, value) pairs one value of an object parameter carries, or why it cannot be read."""
     style = param.wire_style
-    if style not in ("form", "simple"):
+    if prefixed(param):
+        found = prefixed_parts(param, text)
+        if isinstance(found, str):
+            return found
+        parts = found
+    elif style not in ("form", "simple"):
         return []
-    parts = text.split(",") if text else []
-    if style == "simple" and param.exploded:
+    else:
+        parts = text.split(",") if text else []
+    if param.exploded and (style == "simple" or prefixed(param)):
         pairs = [part.partition("=") for part in parts]
         if any(not eq for _, eq, _ in pairs):
-            return "which is not a list of name=value pairs (style simple, explode true)"
+            return f"which is not a list of name=value pairs (style {style}, explode true)"
         return [(name, value) for name, _, value in pairs]
     if len(parts) % 2:
         return f"which is not a list of name,value pairs (style {style}, explode false)"
@@ -173,6 +237,9 @@ def describe_param(param: Param) -> str:
         style = param.wire_style
         if style == "form" and param.exploded:
             how = f"`{param.name}=a&{param.name}=b`"
+        elif prefixed(param):
+            how = {("label", False): "`.a,b`", ("label", True): "`.a.b`", ("matrix", False): f"`;{param.name}=a,b`",
+                   ("matrix", True): f"`;{param.name}=a;{param.name}=b`"}[(style, param.exploded)]
         elif style in _DELIMITERS:
             how = f"`a{_DELIMITERS[style]}b`"
         else:
@@ -182,4 +249,7 @@ def describe_param(param: Param) -> str:
         props = properties(param.schema)
         listed = ", ".join(f"{name}: {describe(sub)}" for name, sub in props.items()) or "any properties"
         return f"an object ({listed}), style {param.wire_style}, explode {str(param.exploded).lower()}"
+    if prefixed(param):
+        how = "`.value`" if param.wire_style == "label" else f"`;{param.name}=value`"
+        return f"{describe(param.schema)}, sent as {how} (style {param.wire_style})"
     return describe(param.schema)
