@@ -56,6 +56,17 @@ paths:
         - {name: ids, in: path, required: true, style: matrix, explode: true, schema: {type: array, items: {type: integer}}}
       responses:
         '200': {description: queues}
+  /reports:
+    get:
+      parameters:
+        - name: filter
+          in: query
+          content:
+            application/json:
+              schema: {type: object, additionalProperties: false, required: [since], properties: {since: {type: string, format: date}, limit: {type: integer, minimum: 1, maximum: 100}}}
+        - {name: X-Trace, in: header, content: {text/plain: {schema: {type: string, maxLength: 3}}}}
+      responses:
+        '200': {description: reports}
 """
 
 SYSTEMS = """\
@@ -121,6 +132,19 @@ INTEGRATIONS = "---\n".join([
 """),
     reader("matrix-path", """\
     path: /queues/;ids=1;ids=x
+"""),
+    reader("content-clean", """\
+    path: /reports
+    params: {filter: '{"since": "2024-01-01", "limit": 10}'}
+    headers: {X-Trace: "not read: text/plain"}
+"""),
+    reader("content-bad", """\
+    path: /reports
+    params: {filter: '{"since": "2024-02-30", "limit": 0, "colour": "red"}'}
+"""),
+    reader("content-not-json", """\
+    path: /reports
+    params: {filter: "since=2024-01-01"}
 """),
 ])
 

@@ -32,6 +32,7 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("enum: [open, closed, pending]", "enum: [open, pending]"),                                    # items narrowed
         ("style: pipeDelimited, explode: false", "style: form, explode: false"),                       # style
         ("{name: id, in: path, required: true, style: label,", "{name: id, in: path, required: true,"),  # prefix
+        ("limit: {type: integer, minimum: 1, maximum: 100}", "limit: {type: integer, enum: [10, 20]}"),  # content
         ("additionalProperties: false, properties: {priority", "additionalProperties: false, required: [team], "
                                                                "properties: {priority"),                # filter.team
         ("required: [from]", "required: [from, to]"),                                                  # range.to
@@ -57,6 +58,7 @@ def test_contract_diff_classifies_cookie_array_and_style_changes(changed: Path) 
         ("enum-changed", True, "query.status[]"),
         ("parameter-style-changed", True, "query.ids"),
         ("parameter-style-changed", True, "path.id"),  # a scalar that no longer carries the label prefix
+        ("enum-changed", True, "query.filter.limit"),  # a property of a JSON `content` parameter
         ("required-added", True, "query.filter.team"),
         ("required-added", True, "query.range.to"),
     }
@@ -90,6 +92,10 @@ def test_against_ref_names_exactly_the_calls_each_change_breaks(changed: Path) -
         # the style changed: every call sending ids
         ("clean", "parameter-style-changed", "query.ids", *at("ids", "clean")),
         ("bad-arrays", "parameter-style-changed", "query.ids", *at("ids", "bad-arrays")),
+        # limit's values narrowed inside the JSON filter: the call sending limit 0, and the one whose filter is not
+        # JSON (nothing in it can be read); content-clean sends limit 10, which the new enum keeps
+        ("content-bad", "enum-changed", "query.filter.limit", *at("filter", "content-bad")),
+        ("content-not-json", "enum-changed", "query.filter.limit", *at("filter", "content-not-json")),
         # the label prefix went: both calls of GET /agents/{id}, at the path segment they send
         *{(name, "parameter-style-changed", "path.id", at("path:", name)[0], at("path:", name)[1] + len("/agents/"))
           for name in ("label-clean", "label-path")},

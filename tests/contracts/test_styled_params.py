@@ -1,6 +1,6 @@
-"""Array, object, cookie and label/matrix path parameters (WV711/WV712): literal values are split by the
-parameter's style and explode (a label or matrix value without its prefix is refused) and each item or property
-checked; a required cookie must be in the spec's `Cookie` header. The
+"""Array, object, cookie, label/matrix path and JSON `content` parameters (WV711/WV712): literal values are split
+by the parameter's style and explode (a label or matrix value without its prefix is refused), or parsed as JSON,
+and each item or property checked; a required cookie must be in the spec's `Cookie` header. The
 helpdesk project (tests/contracts/styled_params.py) is validated by `weave validate` as a CLI subprocess."""
 
 from __future__ import annotations
@@ -50,10 +50,15 @@ def test_exact_set_of_findings(reported: tuple[Path, list[dict[str, Any]]]) -> N
         ("WV712", "team-path", *_at(root, "/teams/1,x", "team-path", 7), "ids"),
         ("WV712", "label-path", *_at(root, "/agents/5", "label-path", 8), "id"),         # no leading '.'
         ("WV712", "matrix-path", *_at(root, "/queues/;ids=1;ids=x", "matrix-path", 8), "ids"),
+        ("WV712", "content-bad", *_at(root, "'{", "content-bad"), "filter"),              # three problems, below
+        ("WV712", "content-not-json", *_at(root, '"since=2024-01-01"', "content-not-json"), "filter"),
     }
+    assert len([d for d in found if d["data"]["integration"] == "content-bad"]) == 3
     assert len([d for d in found if d["data"]["integration"] == "bad-objects"]) == 4
     # clean literals, a templated cookie (unknown: unchecked, but sent) and no WV703 for `filter[priority]`
-    assert not [d for d in found if d["data"]["integration"] in ("clean", "templated-cookie", "label-clean")]
+    # (content-clean's X-Trace is text/plain, which is not read: its value is over maxLength 3 yet not reported)
+    assert not [d for d in found if d["data"]["integration"] in ("clean", "templated-cookie", "label-clean",
+                                                                 "content-clean")]
 
 
 def test_messages_and_hints(reported: tuple[Path, list[dict[str, Any]]]) -> None:
@@ -85,6 +90,14 @@ def test_messages_and_hints(reported: tuple[Path, list[dict[str, Any]]]) -> None
     (matrix,) = by[("matrix-path", "ids")]
     assert matrix["message"].endswith("gets ';ids=1;ids=x', item 'x': which is not an integer")
     assert "sent as `;ids=a;ids=b` (style matrix, explode true)" in matrix["hint"]
+    assert sorted(d["message"].split("', ", 1)[1] for d in by[("content-bad", "filter")]) == [
+        "at /colour: a property the contract does not declare (declared: limit, since)",
+        "at /limit: below the minimum 1", "at /since: which is not a valid date"]
+    (not_json,) = by[("content-not-json", "filter")]
+    assert not_json["message"].endswith("gets 'since=2024-01-01', which is not JSON (the contract describes it as "
+                                        "application/json)")
+    assert not_json["hint"] == ("send a value the contract allows (application/json of an object (since: string "
+                                "(format date), limit: integer (minimum 1, maximum 100)))")
     for d in by[("bad-cookie", "session")] + by[("bad-cookie", "lang")]:
         assert "XYZ" not in d["message"] and "'fr'" not in d["message"]  # cookie values are not echoed
 
@@ -99,7 +112,9 @@ def test_fixing_the_specs_clears_the_findings(tmp_path: Path) -> None:
                      ('"to,2024-02-30"', '"from,2024-02-29"'),
                      ('headers: {X-Flags: "true"}', 'headers: {X-Flags: "true", Cookie: "session=00ff00ff"}'),
                      ("session=XYZ; lang=fr", "session=abcdef01; lang=de"), ("/teams/1,x", "/teams/1,2"),
-                     ("/agents/5", "/agents/.7"), (";ids=x", ";ids=2")]:
+                     ("/agents/5", "/agents/.7"), (";ids=x", ";ids=2"),
+                     ('"2024-02-30", "limit": 0, "colour": "red"', '"2024-02-29", "limit": 1'),
+                     ('"since=2024-01-01"', "'{\"since\": \"2024-01-01\"}'")]:
         assert old in text, old
         text = text.replace(old, new)
     spec.write_text(text)
@@ -180,6 +195,29 @@ def test_value_problems_leave_unknown_parts_unchecked() -> None:
     assert value_problems(exploded, [("n", "x")]) == [(0, "property 'n' = 'x': which is not an integer")]
     assert value_problems(Param("k", "cookie", schema={"type": "integer"}), [("k", "x")]) == [
         (0, "which is not an integer")]
+
+
+CONTENT = {"type": "object", "required": ["kind"], "properties": {
+    "kind": {"type": "string", "enum": ["a", "b"]}, "n": {"type": "integer", "nullable": True},
+    "tags": {"type": "array", "maxItems": 2, "items": {"type": "string", "maxLength": 3}}}}
+
+
+@pytest.mark.parametrize("media, text, expected", [
+    ("application/json", '{"kind": "a", "n": null, "tags": ["x"]}', []),
+    ("application/json", '{"kind": "c"}', ['at /kind: "c" is not one of "a", "b"']),
+    ("application/json", '{"n": "1"}', ["at /n: a JSON string where the contract wants integer/null",
+                                        "lacks the required property kind"]),
+    ("application/json", '{"kind": "a", "tags": ["x", "long", 3]}', [
+        "at /tags: 3 items, more than maxItems 2", "at /tags/1: longer than maxLength 3",
+        "at /tags/2: a JSON integer where the contract wants string"]),
+    ("application/json", '[1]', ["a JSON array where the contract wants object"]),
+    ("application/vnd.acme+json; charset=utf-8", "{", ["which is not JSON (the contract describes it as "
+                                                       "application/vnd.acme+json; charset=utf-8)"]),
+    ("text/plain", "{", []),                                            # not JSON: not read
+])
+def test_content_parameters(media: str, text: str, expected: list[str]) -> None:
+    param = Param("q", "query", schema=CONTENT, media=media)
+    assert [problem for _, problem in value_problems(param, [("q", text)])] == expected
 
 
 @pytest.mark.parametrize("style, explode, text, expected", [

@@ -79,7 +79,8 @@ def match_path(template: str, path: str, loose: bool = False) -> PathMatch | Non
 @dataclass(frozen=True)
 class Param:
     """A declared OpenAPI parameter (`in`: path | query | header | cookie; header names kept as written).
-    `style`/`explode` as declared (None: the OpenAPI default for `in`, see `wire_style` and `exploded`)."""
+    `style`/`explode` as declared (None: the OpenAPI default for `in`, see `wire_style` and `exploded`); `media`
+    the media type of a parameter described by `content` (whose value is one document of that type)."""
 
     name: str
     location: str
@@ -88,6 +89,7 @@ class Param:
     line: int = 1
     style: str | None = None
     explode: bool | None = None
+    media: str | None = None  # described by `content` instead of `schema`: its media type (`schema` is the media's)
 
     @property
     def wire_style(self) -> str:
@@ -130,7 +132,7 @@ class Operation:
         base, bracket, rest = name.partition("[")
         for param in self.params:
             kind = param.schema.get("type")
-            if param.location != "query" or not (kind == "object" or "properties" in param.schema
+            if param.location != "query" or param.media is not None or not (kind == "object" or "properties" in param.schema
                                                  or (isinstance(kind, list) and "object" in kind)):
                 continue
             if bracket and rest.endswith("]") and param.name == base and param.wire_style == "deepObject":

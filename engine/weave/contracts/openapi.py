@@ -54,7 +54,8 @@ def load_openapi(path: str, reader: Reader, doc: Document | None = None) -> Cont
 def _params(shared: Any, own: Any, resolver: Resolver, base: str, doc: Document,
             at: tuple[str, ...]) -> tuple[tuple[Param, ...], bool]:
     """The operation's parameters (its own override the path item's of the same name and `in`), and whether
-    any are declared at all. A parameter described by `content` instead of `schema` gets no schema."""
+    any are declared at all. A parameter described by `content` instead of `schema` gets its media type's schema
+    and `media` (its value is one document of that type, see weave.contracts.paramcontent)."""
     found: dict[tuple[str, str], Param] = {}
     declared = False
     for params, where in ((shared, at[:2]), (own, at)):
@@ -69,11 +70,16 @@ def _params(shared: Any, own: Any, resolver: Resolver, base: str, doc: Document,
             if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
                 continue
             schema: Schema = param["schema"] if isinstance(param.get("schema"), Mapping) else {}
+            content = param.get("content")
+            media = None
+            if not schema and isinstance(content, Mapping) and content:  # one media type (OpenAPI: exactly one)
+                media = str(next(iter(content)))
+                schema = _media_schema({media: content[media]}, resolver, base) or {}
             key = (name.lower() if location == "header" else name, str(location))
             style = param.get("style") if isinstance(param.get("style"), str) else None
             explode = param.get("explode") if isinstance(param.get("explode"), bool) else None
             found[key] = Param(name, str(location), location == "path" or param.get("required") is True, schema,
-                               doc.position((*where, "parameters", index))[0], style, explode)
+                               doc.position((*where, "parameters", index))[0], style, explode, media)
     return tuple(found.values()), declared
 
 

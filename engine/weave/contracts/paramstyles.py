@@ -13,7 +13,8 @@
     path, matrix: scalar / array / object          ;id=5   ;ids=a,b (explode: ;ids=a;ids=b)
                                                    ;filter=role,admin (explode: ;role=admin;n=3)
 
-Arrays of objects are not followed: such values stay unchecked.
+Arrays of objects are not followed: such values stay unchecked. Parameters described by `content` are one
+document of their media type (JSON is checked by weave.contracts.paramcontent).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from weave.contracts.model import Param, Schema
+from weave.contracts.paramcontent import content_problems, is_json
 from weave.contracts.paramvalues import describe, value_problem
 from weave.contracts.schemas import closed, element, properties, required, types
 
@@ -98,6 +100,9 @@ def value_problems(param: Param, sent: Sequence[tuple[str, str | None]]) -> list
     property an exploded form object sends as its own key. Unknown values are not checked, and an object or
     array with an unknown part is not checked as a whole (required properties, item counts)."""
     hidden = param.location in ("header", "cookie")  # such values are not echoed
+    if param.media is not None:  # one document of the media type: JSON is checked, others are not read
+        return [(i, problem) for i, (_, text) in enumerate(sent) if text is not None
+                for problem in content_problems(param, text)]
     kind = shape(param.schema)
     if kind == "scalar":
         out: list[tuple[int, str]] = []
@@ -231,6 +236,10 @@ def object_problems(param: Param, pairs: Sequence[tuple[str, str]], hidden: bool
 
 def describe_param(param: Param) -> str:
     """What a parameter accepts, for hints: its type, and how several values are sent."""
+    if param.media is not None:
+        what = describe(param.schema) if not properties(param.schema) else "an object (" + ", ".join(
+            f"{name}: {describe(sub)}" for name, sub in properties(param.schema).items()) + ")"
+        return f"{param.media} of {what}" if is_json(param.media) else f"a {param.media} value"
     kind = shape(param.schema)
     if kind == "array":
         items = describe(element(param.schema) or {})
