@@ -11,7 +11,7 @@ the variants alternate round by round (nginx, weave full, weave bare, ...) and t
 `run(quick)` returns records (a full run adds the same figures with 2 nginx and 2 gateway workers, named
 `gateway.*.2w`); `python bench/gateway.py --quick [--workers N]` prints them as JSON lines.
 
-`--idle poll` (records suffixed `.poll`) holds the kernel's CPU latency request at 0 µs for the run
+`--idle poll` (records suffixed `.poll`; bench/run.py's full run adds them when it can) holds the kernel's CPU latency request at 0 µs for the run
 (`/dev/cpu_dma_latency`, the PM QoS interface tuned's latency profiles use; root only), so idle CPUs poll
 instead of halting. Why it matters here: on loopback the sender's kernel delivers each packet and wakes the
 reader, so when wrk or the upstream sleeps on a halted vCPU, the gateway's write pays the wake-up (an IPI,
@@ -162,11 +162,19 @@ def cpu_idle(mode: str) -> Iterator[dict[str, Any]]:
         info["idle_entries"] = {name: after[name] - before.get(name, 0) for name in after}
 
 
-def run(quick: bool, workers: int | None = None, connections: int = 32, idle: str = "halt") -> list[dict[str, Any]]:
+def poll_available() -> bool:
+    """Whether `cpu_idle("poll")` can work here (root and the PM QoS device)."""
+    return os.access("/dev/cpu_dma_latency", os.W_OK)
+
+
+def run(quick: bool, workers: int | None = None, connections: int = 32, idle: str | None = None) -> list[dict[str, Any]]:
     """1 worker each side; a full run (not quick) also 2 workers each side; `workers` picks one count.
-    `connections`: wrk's concurrent connections (32 for the recorded figures); `idle`: see `cpu_idle`."""
+    `connections`: wrk's concurrent connections (32 for the recorded figures); `idle`: see `cpu_idle`. Without
+    `idle` (bench/run.py), a quick run measures the machine as it is and a full run also with idle CPUs polling
+    (the `.poll` records) where that is possible."""
     counts = [workers] if workers else ([1] if quick else [1, 2])
-    return [record for count in counts for record in _run(quick, count, connections, idle)]
+    idles = [idle] if idle else (["halt"] if quick or not poll_available() else ["halt", "poll"])
+    return [record for mode in idles for count in counts for record in _run(quick, count, connections, mode)]
 
 
 def _run(quick: bool, workers: int, connections: int = 32, idle: str = "halt") -> list[dict[str, Any]]:
