@@ -2,7 +2,8 @@
 their input and output messages converted to JSON Schema (see `weave.contracts.model`).
 
 XSD support: global and local elements, named and anonymous complex types (sequence, all, choice,
-complexContent extension), simple types with enumerations, minOccurs/maxOccurs, attributes (as `@name`,
+complexContent extension), named model groups (`xs:group ref`, optional when the reference is) and attribute
+groups (`xs:attributeGroup ref`), simple types with enumerations, minOccurs/maxOccurs, attributes (as `@name`,
 the way the SOAP connector's XML → dict conversion names them). `xs:import`/`xs:include`/`xs:redefine`
 of schema files are followed (weave.contracts.xsdimport), and so is `wsdl:import` of other WSDL documents
 (weave.contracts.wsdlimport); what an imported file defines has the `x-line` of the main WSDL's import that
@@ -48,6 +49,8 @@ class _Types:
         self.elements: dict[QName, Element] = {}
         self.complex: dict[QName, Element] = {}
         self.simple: dict[QName, Element] = {}
+        self.groups: dict[QName, Element] = {}  # xs:group (named model groups)
+        self.attribute_groups: dict[QName, Element] = {}
         self.remote = schemas.remote
         self.lines: dict[int, int] = {}  # id(element of an imported file) -> the WSDL line that imported it
         self.files: dict[int, str] = {}  # id(element of an imported file) -> that file
@@ -62,7 +65,8 @@ class _Types:
             for child in schema.children:
                 if child.ns != XSD or "name" not in child.attrs:
                     continue
-                table = {"element": self.elements, "complexType": self.complex, "simpleType": self.simple}.get(child.local)
+                table = {"element": self.elements, "complexType": self.complex, "simpleType": self.simple,
+                         "group": self.groups, "attributeGroup": self.attribute_groups}.get(child.local)
                 if table is not None:
                     table.setdefault((source.namespace, child.attrs["name"]), child)
 
@@ -125,15 +129,23 @@ class _Types:
                     for sub in ext.children:
                         if sub.local in ("sequence", "all", "choice"):
                             open_content |= self._particles(sub, props, required, depth, sub.local == "choice")
+        self._attributes(node, props, required, depth)
+        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": open_content}
+        if required:
+            out["required"] = sorted(set(required), key=required.index)
+        return out
+
+    def _attributes(self, node: Element, props: dict[str, Any], required: list[str], depth: int) -> None:
+        """The attributes of a complex type, those of the attribute groups it references included."""
         for attr in node.iter("attribute", XSD):
             if "name" in attr.attrs:
                 props["@" + attr.attrs["name"]] = self.named_type(attr, attr.attrs.get("type", "xs:string"), depth)
                 if attr.attrs.get("use") == "required":
                     required.append("@" + attr.attrs["name"])
-        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": open_content}
-        if required:
-            out["required"] = sorted(set(required), key=required.index)
-        return out
+        for ref in node.iter("attributeGroup", XSD):
+            target = self.find(self.attribute_groups, ref, ref.attrs["ref"]) if "ref" in ref.attrs else None
+            if target is not None and depth < MAX_TYPE_DEPTH:
+                self._attributes(target, props, required, depth + 1)
 
     def _particles(self, group: Element, props: dict[str, Any], required: list[str], depth: int,
                    choice: bool) -> bool:
@@ -145,6 +157,13 @@ class _Types:
                 open_content = True
             elif item.local in ("sequence", "choice", "all"):
                 open_content |= self._particles(item, props, required, depth, choice or item.local == "choice")
+            elif item.local == "group" and "ref" in item.attrs:  # a named model group: its particles, in place
+                target = self.find(self.groups, item, item.attrs["ref"])
+                optional = choice or item.attrs.get("minOccurs", "1") == "0"
+                for inner in (target.children if target is not None and depth < MAX_TYPE_DEPTH else []):
+                    if inner.ns == XSD and inner.local in ("sequence", "choice", "all"):
+                        open_content |= self._particles(inner, props, required, depth + 1,
+                                                        optional or inner.local == "choice")
             elif item.local == "element":
                 name = item.attrs.get("name") or item.qname(item.attrs.get("ref", ""))[1]
                 schema = self.element(item, depth + 1)
