@@ -2,7 +2,7 @@
 their input and output messages converted to JSON Schema (see `weave.contracts.model`).
 
 XSD support: global and local elements, named and anonymous complex types (sequence, all, choice,
-complexContent extension), named model groups (`xs:group ref`, optional when the reference is) and attribute
+complexContent extension and restriction), named model groups (`xs:group ref`, optional when the reference is) and attribute
 groups (`xs:attributeGroup ref`), simple types with enumerations, minOccurs/maxOccurs, attributes (as `@name`,
 the way the SOAP connector's XML → dict conversion names them). `xs:import`/`xs:include`/`xs:redefine`
 of schema files are followed (weave.contracts.xsdimport), and so is `wsdl:import` of other WSDL documents
@@ -125,10 +125,17 @@ class _Types:
             if group.local in ("sequence", "all", "choice") and group.ns == XSD:
                 open_content |= self._particles(group, props, required, depth, group.local == "choice")
             elif group.local == "complexContent":
-                for ext in group.iter("extension", XSD):
-                    for sub in ext.children:
-                        if sub.local in ("sequence", "all", "choice"):
-                            open_content |= self._particles(sub, props, required, depth, sub.local == "choice")
+                for derived in group.children:
+                    if derived.ns != XSD or derived.local not in ("extension", "restriction"):
+                        continue
+                    if derived.local == "restriction" and derived.attrs.get("base"):
+                        # a restriction restates the content (its particles below) and keeps the base's attributes
+                        parent = self.named_type(derived, derived.attrs["base"], depth + 1)
+                        for name, schema in parent.get("properties", {}).items():
+                            if name.startswith("@"):
+                                props.setdefault(name, schema)
+                        required.extend(n for n in parent.get("required", []) if n.startswith("@"))
+                    open_content |= self._particles(derived, props, required, depth, False)
         self._attributes(node, props, required, depth)
         out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": open_content}
         if required:
