@@ -193,6 +193,21 @@ def integration_head(name: str, target: str | None = "ledger", *, source: str = 
             "coupling: loose\n")
 
 
+def soap_systems(name: str, contract: str) -> str:
+    """A REST `shop` and a SOAP system `name` described by `contracts/<contract>` (from specs/)."""
+    return ("kind: system\nname: shop\nowner: team-a\napi: {style: rest, base_url: \"${env:SHOP_URL}\"}\n---\n"
+            f"kind: system\nname: {name}\nowner: team-a\napi: {{style: soap, base_url: \"${{env:{name.upper().replace('-', '_')}"
+            f"_URL}}\", contract: ../contracts/{contract}}}\n")
+
+
+def soap_sync(name: str, target: str, operation: str, mapping: str) -> str:
+    """A real-time webhook integration from `shop` that maps each record with the JMESPath `mapping` (written in
+    single quotes) and calls `operation` of the SOAP system `target`."""
+    return (integration_head(name, target, timing="real-time", volume=(1, 100))
+            + f"trigger: {{webhook: {{path: /hooks/{name}}}}}\nsteps:\n  - map: '{mapping}'\n"
+            f"deliver:\n  - target: {target}\n    soap: {{operation: {operation}}}\n")
+
+
 def post(path: str = "/entries", *, method: str = "POST", target: str = "ledger") -> str:
     """One `deliver:` entry: an HTTP call to `target`."""
     return f"  - target: {target}\n    http: {{method: {method}, path: {path}}}\n"

@@ -14,7 +14,7 @@ from weave.contracts.model import ContractError
 from weave.contracts.schemas import properties, required
 
 from .cli import position, weave
-from .projects import OWNERS, integration_head
+from .projects import OWNERS, soap_sync, soap_systems
 
 WSDL_NS = 'xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:xs="http://www.w3.org/2001/XMLSchema"'
 
@@ -79,23 +79,11 @@ TYPES = """\
 </xs:schema>
 """
 
-SYSTEMS = """\
-kind: system
-name: shop
-owner: team-a
-api: {style: rest, base_url: "${env:SHOP_URL}"}
----
-kind: system
-name: billing
-owner: team-a
-api: {style: soap, base_url: "${env:BILLING_URL}", contract: ../contracts/service.wsdl}
-"""
+SYSTEMS = soap_systems("billing", "service.wsdl")
 
 
 def invoice_sync(name: str, mapping: str) -> str:
-    return (integration_head(name, "billing", timing="real-time", volume=(1, 100))
-            + f"trigger: {{webhook: {{path: /hooks/{name}}}}}\nsteps:\n  - map: \"{mapping}\"\n"
-            "deliver:\n  - target: billing\n    soap: {operation: CreateInvoice}\n")
+    return soap_sync(name, "billing", "CreateInvoice", mapping)
 
 
 INTEGRATIONS = invoice_sync("invoices", "{Invoice: {Number: number, Total: total}, Credit: {Id: credit_id}}") + \

@@ -12,7 +12,7 @@ from weave.contracts.loader import load_contract
 from weave.contracts.schemas import properties, required
 
 from .cli import position, weave
-from .projects import OWNERS, integration_head
+from .projects import OWNERS, soap_sync, soap_systems
 
 CRM_WSDL = """\
 <?xml version="1.0"?>
@@ -65,23 +65,11 @@ CRM_WSDL = """\
 </wsdl:definitions>
 """
 
-SYSTEMS = """\
-kind: system
-name: shop
-owner: team-a
-api: {style: rest, base_url: "${env:SHOP_URL}"}
----
-kind: system
-name: legacy-crm
-owner: team-a
-api: {style: soap, base_url: "${env:CRM_URL}", contract: ../contracts/crm.wsdl}
-"""
+SYSTEMS = soap_systems("legacy-crm", "crm.wsdl")
 
 
 def customer_sync(name: str, mapping: str) -> str:
-    return (integration_head(name, "legacy-crm", timing="real-time", volume=(1, 100))
-            + f"trigger: {{webhook: {{path: /hooks/{name}}}}}\nsteps:\n  - map: '{mapping}'\n"
-            "deliver:\n  - target: legacy-crm\n    soap: {operation: PutCustomer}\n")
+    return soap_sync(name, "legacy-crm", "PutCustomer", mapping)
 
 
 def crm_project(root: Path) -> Path:
