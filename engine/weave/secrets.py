@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,12 @@ def redact(text: str, secrets: list[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
+
+
+def redact_error(text: str, values: Callable[[], list[str]]) -> str:
+    """An error's `Type: message` text with the secrets `values()` resolves (now) replaced by `***`; when resolving
+    fails unexpectedly, only the error type, rather than risk a leak."""
+    try:
+        return redact(text, values())
+    except Exception:
+        return text.split(":", 1)[0]

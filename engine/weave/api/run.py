@@ -23,14 +23,6 @@ class RunFailed(RuntimeError):
     deployed specs replaced by `***` (defence in depth: connectors already keep secrets out of their errors)."""
 
 
-def _failed(exc: Exception, specs: Any) -> RunFailed:
-    text = f"{type(exc).__name__}: {exc}"
-    try:
-        return RunFailed(secrets.redact(text, secret_values(specs)()))
-    except Exception:  # resolving failed unexpectedly: keep only the error type rather than risk a leak
-        return RunFailed(type(exc).__name__)
-
-
 async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: Progress | None = None,
                           force: bool = False, full_refresh: bool = False, since: str | None = None) -> dict[str, Any]:
     state = await open_state(state_url)
@@ -61,7 +53,8 @@ async def run_integration(state_url: str, bus_url: str, name: str, *, on_chunk: 
         except NotDeployed:
             raise
         except Exception as exc:
-            raise _failed(exc, revision.specs) from None  # not chained: the original text may hold a secret
+            text = secrets.redact_error(f"{type(exc).__name__}: {exc}", secret_values(revision.specs))
+            raise RunFailed(text) from None  # not chained: the original text may hold a secret
         return {"integration": name, "pattern": flow.pattern, "revision": revision.id,
                 "worker": supervisor.worker_id, **result}
     finally:

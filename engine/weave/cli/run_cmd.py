@@ -64,13 +64,10 @@ def run_(integration: str, state_url: str | None, bus_url: str | None, config: s
             progress.start()
         result = run(run_integration(settings.state_url, settings.bus_url, integration, on_chunk=on_chunk,
                                      force=force, full_refresh=full_refresh, since=since))
-    except (NotDeployed, RunFailed) as exc:  # RunFailed: `Type: message`, the deployed specs' secrets redacted
-        fail(str(exc))
-        return
-    except Exception as exc:  # noqa: BLE001 - opening the state store or the bus failed
+    except Exception as exc:  # noqa: BLE001 - RunFailed is `Type: message` already, the deployed secrets redacted
         if progress is not None:
             progress.stop()
-        fail(f"{type(exc).__name__}: {exc}")
+        fail(str(exc) if isinstance(exc, (NotDeployed, RunFailed)) else f"{type(exc).__name__}: {exc}")
         return
     finally:
         if progress is not None:

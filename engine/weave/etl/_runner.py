@@ -52,7 +52,7 @@ from weave.etl._types import (
     Source,
     Target,
 )
-from weave.secrets import redact
+from weave.secrets import redact_error
 
 END = {"__end__": True}
 _log = logging.getLogger("weave.etl")
@@ -191,12 +191,7 @@ class BatchJob:
 
     def redact_error(self, text: str) -> str:
         """`text` with every resolved secret of the job's systems (`secret_values`) replaced by `***`."""
-        if self.secret_values is None:
-            return text
-        try:
-            return redact(text, self.secret_values())
-        except Exception:  # resolving failed unexpectedly: keep only the error type rather than risk a leak
-            return text.split(":", 1)[0]
+        return text if self.secret_values is None else redact_error(text, self.secret_values)
 
     def _start(self, stored: Checkpoint | None, full_refresh: bool, since: Any) -> tuple[Checkpoint, bool]:
         cp = stored or Checkpoint(job=self.name)
